@@ -1,0 +1,143 @@
+"""Which device to train on, why, and what this machine is.
+
+The rule is CUDA, then Apple MPS, then CPU; ``WORKSHOP_DEVICE`` overrides it. Every choice comes with
+a sentence saying why, because "why is my notebook slow?" is the first question in every workshop.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import platform
+import sys
+from dataclasses import dataclass
+
+import torch
+
+from . import config
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """A torch device plus the reason it was chosen."""
+
+    device: torch.device
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.device} ({self.reason})"
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available() and mps.is_built())
+
+
+def _cuda_name() -> str:
+    return torch.cuda.get_device_name(0)
+
+
+def pick_device(override: str | None = None) -> DeviceChoice:
+    """Choose CUDA, then MPS, then CPU; ``override`` (or ``WORKSHOP_DEVICE``) forces one.
+
+    Asking for a device that is not there raises a RuntimeError that says what is available, rather
+    than silently training somewhere else.
+    """
+    wanted = (override or config.device_override() or "").lower() or None
+    cuda, mps = torch.cuda.is_available(), _mps_available()
+    if wanted is not None:
+        available = {"cpu": True, "cuda": cuda, "mps": mps}
+        if wanted not in available:
+            raise ValueError(f"Unknown device {wanted!r}: use 'cpu', 'cuda' or 'mps' (WORKSHOP_DEVICE).")
+        if not available[wanted]:
+            have = ", ".join(name for name, ok in available.items() if ok)
+            raise RuntimeError(
+                f"Device {wanted!r} was asked for (WORKSHOP_DEVICE or argument) but is not available here; "
+                f"available: {have}. Unset WORKSHOP_DEVICE to choose automatically."
+            )
+        return DeviceChoice(torch.device(wanted), "asked for explicitly")
+    if cuda:
+        return DeviceChoice(torch.device("cuda"), f"an NVIDIA GPU is available: {_cuda_name()}")
+    if mps:
+        return DeviceChoice(torch.device("mps"), "Apple-silicon GPU (Metal Performance Shaders) is available")
+    if config.in_colab():
+        reason = ("no GPU in this Colab runtime: Runtime > Change runtime type > T4 GPU makes training "
+                  "several times faster (everything also runs on the CPU, just slower)")
+    else:
+        reason = "no CUDA or Apple MPS GPU found; every notebook also runs on the CPU, just slower"
+    return DeviceChoice(torch.device("cpu"), reason)
+
+
+def safe_num_workers(requested: int | None = None) -> tuple[int, str]:
+    """A DataLoader worker count that will not hang or slow down a notebook, and why.
+
+    Worker processes started with "spawn" (Windows, macOS) must import the Dataset from a module: a
+    class defined in a notebook makes them hang or crash, so there we use 0. With preloaded tensors or
+    two CPU cores, extra processes only add copying overhead (measured in notebook 07), so 0 again.
+    """
+    start_method = multiprocessing.get_start_method(allow_none=True) or (
+        "fork" if sys.platform.startswith("linux") else "spawn")
+    cpus = os.cpu_count() or 1
+    if requested is not None:
+        if requested < 0:
+            raise ValueError(f"num_workers must be >= 0, got {requested}")
+        if requested > 0 and start_method != "fork" and _in_notebook():
+            return 0, (f"asked for {requested}, but '{start_method}' worker processes cannot import classes "
+                       "defined in a notebook, so 0 (load in the main process)")
+        return requested, "as asked"
+    if start_method != "fork" and _in_notebook():
+        return 0, f"'{start_method}' start method in a notebook: workers would hang, so 0"
+    if cpus <= 2:
+        return 0, f"only {cpus} CPU core(s): worker processes would compete with training, so 0"
+    workers = min(4, cpus // 2)
+    return workers, f"{cpus} CPU cores: {workers} loader processes, leaving the rest for training"
+
+
+def _in_notebook() -> bool:
+    return "ipykernel" in sys.modules
+
+
+def _version(module_name: str) -> str:
+    try:
+        module = __import__(module_name)
+    except ImportError:
+        return "not installed"
+    return getattr(module, "__version__", "unknown")
+
+
+def environment_report(choice: DeviceChoice | None = None) -> dict[str, str]:
+    """Versions, device and data-cache facts as an ordered dict of strings (what attendees paste into a question)."""
+    choice = choice or pick_device()
+    report = {
+        "Python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "torch": torch.__version__,
+        "torchvision": _version("torchvision"),
+        "ipywidgets": _version("ipywidgets"),
+        "matplotlib": _version("matplotlib"),
+        "running in": "Google Colab" if config.in_colab() else "local Python / JupyterLab",
+        "CPU cores": str(os.cpu_count()),
+        "device": str(choice.device),
+        "why": choice.reason,
+    }
+    if choice.device.type == "cuda":
+        props = torch.cuda.get_device_properties(choice.device)
+        report["GPU"] = f"{props.name}, {props.total_memory / 2**30:.1f} GiB"
+        report["CUDA (torch build)"] = str(torch.version.cuda)
+    report["data cache"] = str(config.data_dir())
+    report["mirror"] = config.mirror_url() or "none (public sources)"
+    report["run mode"] = "smoke (CI-sized)" if config.smoke_mode() else "full"
+    return report
+
+
+def format_report(report: dict[str, str]) -> str:
+    """The report as aligned ``key : value`` lines."""
+    width = max(map(len, report))
+    return "\n".join(f"{key:<{width}} : {value}" for key, value in report.items())
+
+
+def print_environment_report() -> torch.device:
+    """Print the environment report and return the chosen device (the usual first cell of a notebook)."""
+    choice = pick_device()
+    print(format_report(environment_report(choice)))
+    return choice.device
