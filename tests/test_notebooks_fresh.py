@@ -1,4 +1,4 @@
-"""The committed notebooks are what `python tools/build_notebooks.py` makes of solutions/.
+"""The committed notebooks and README table are what `python tools/build_notebooks.py` makes of solutions/.
 
 Fails when someone edited a solution without regenerating, edited notebooks/ by hand, committed
 outputs, or left a solution behind in a student copy.
@@ -42,10 +42,11 @@ def load(path: Path) -> dict:
 
 
 def test_generated_notebooks_are_up_to_date():
-    # Runs even with no solutions yet: it then checks the setting and that notebooks/ has no orphans.
+    # Runs even with no solutions yet: it then checks the setting, README.md's table markers and that
+    # notebooks/ has no orphans. The README's table of notebooks is part of what a build makes.
     problems = check_tree(REPO_ROOT)
-    assert not problems, ("The notebooks are out of date:\n  " + "\n  ".join(problems)
-                          + f"\nRun `{BUILD_COMMAND}` and commit solutions/ and notebooks/.")
+    assert not problems, ("The notebooks or the README table are out of date:\n  " + "\n  ".join(problems)
+                          + f"\nRun `{BUILD_COMMAND}` and commit solutions/, notebooks/ and README.md.")
 
 
 @pytest.mark.parametrize("path", each(SOLUTIONS, "no solutions yet: solutions/ holds no NN_name.ipynb"))

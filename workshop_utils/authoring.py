@@ -528,7 +528,7 @@ def _first_sentence(lines: list[str]) -> str | None:
         if before.count("`") % 2 == 0 and not before.endswith(_ABBREVIATIONS):
             text = before
             break
-    return text or None
+    return None if not text or text.endswith(":") else text
 
 
 def _table_cell(text: str) -> str:

@@ -18,6 +18,7 @@ module                  concern
 ``voc`` / ``idx``       the Pascal VOC and IDX (MNIST) file formats
 ``tensor_loader``       ``TensorBatchLoader``: batches of device-resident tensors
 ``banner``              the loud stand-in and smoke-mode announcements
+``prefetch`` / ``cli``  notebook 00's fetch-everything table; the ``workshop-data`` command
 ======================  ==========================================================================
 """
 

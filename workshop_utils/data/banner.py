@@ -23,7 +23,7 @@ def _boxed(title: str, paragraphs: list[str], *, edge: str) -> str:
     for index, paragraph in enumerate(paragraphs):
         if index:
             lines.append(f"{edge} {'':<{inner}} {edge}")
-        for line in textwrap.wrap(paragraph, inner) or [""]:
+        for line in textwrap.wrap(paragraph, inner, break_on_hyphens=False) or [""]:
             lines.append(f"{edge} {line:<{inner}} {edge}")
     lines.append(edge * BANNER_WIDTH)
     return "\n".join(lines)
@@ -32,7 +32,7 @@ def _boxed(title: str, paragraphs: list[str], *, edge: str) -> str:
 def announce_standin(dataset: str, reason: str, what_to_do: str) -> str:
     """Print and return a banner saying that ``dataset`` is a synthetic stand-in, why, and how to get the real one.
 
-    >>> text = announce_standin("road signs", "offline and not cached", "run `python data_download.py`")  # doctest: +SKIP
+    Example: ``announce_standin("road signs", "offline and not cached", "run python data_download.py")``.
     """
     text = _boxed(
         f"STAND-IN DATA: {dataset} is NOT the real data set",

@@ -236,10 +236,13 @@ def _what_to_do(dataset: str, target: Path) -> str:
         f"  - on a machine with internet: run `python data_download.py download {dataset}`, then copy "
         f"the file(s) into {target.parent} on this machine (or point WORKSHOP_DATA_DIR at a copy of "
         f"that machine's whole cache)",
-        "  - or let the notebook fall back to its stand-in data set, announced as such "
-        "(not possible when WORKSHOP_REAL_DATA_ONLY=1)",
     ]
     info = get_dataset_info(dataset)
+    if info.kind == "weights":
+        lines.append("  - or carry on without them: notebook 06 says so and uses its offline path, announced")
+    else:
+        lines.append("  - or let the notebook fall back to its stand-in data set, announced as such "
+                     "(not possible when WORKSHOP_REAL_DATA_ONLY=1)")
     if any(local_copy(dataset, remote.name, verify=False) for remote in info.files):
         lines.append(f"  - note: the real files are installed in {manifest.DEBIAN_FASHION_MNIST_DIR} "
                      f"(Debian's dataset-fashion-mnist); the data loaders use them directly")

@@ -106,7 +106,8 @@ def idx_bytes(array: np.ndarray) -> bytes:
     type_codes = {dtype.newbyteorder("="): code for code, dtype in IDX_DTYPES.items()}
     native = array.dtype.newbyteorder("=")
     if native not in type_codes:
-        raise TypeError(f"IDX cannot store dtype {array.dtype}; use one of uint8, int8, int16, int32, float32, float64.")
+        raise TypeError(f"IDX cannot store dtype {array.dtype}; "
+                        "use one of uint8, int8, int16, int32, float32, float64.")
     if not 1 <= array.ndim <= 255:
         raise ValueError(f"IDX needs 1 to 255 dimensions, got {array.ndim}.")
     header = struct.pack(f">HBB{array.ndim}I", 0, type_codes[native], array.ndim, *array.shape)

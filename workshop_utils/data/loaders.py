@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -157,12 +157,16 @@ def _verified_debian_arrays(debian_dir: Path) -> dict[str, np.ndarray]:
 
 
 def _cached_or_downloaded_arrays(*, allow_download: bool, progress: bool) -> tuple[dict[str, np.ndarray], Path]:
-    """The four arrays through ``fetch_file`` (verified cache; a download only when ``allow_download``)."""
+    """The four arrays through ``fetch_file``, which verifies them.
+
+    Without ``allow_download`` it refuses to start when a file is missing from the cache (so that the
+    Debian copy is tried before the network); ``fetch_file`` still replaces a corrupt cached file.
+    """
     folder = dataset_dir("fashion-mnist")
     names = list(FASHION_MNIST_FILES.values())
-    if not allow_download and not all((folder / name).is_file() for name in names):
-        missing = [name for name in names if not (folder / name).is_file()]
-        raise DataUnavailable(f"not in the download cache {folder} (missing {', '.join(missing)})")
+    missing = [name for name in names if not (folder / name).is_file()]
+    if not allow_download and missing:
+        raise DataUnavailable(f"{len(missing)} of the 4 files are not in {folder}")
     paths = {key: fetch_file("fashion-mnist", name, progress=progress) for key, name in FASHION_MNIST_FILES.items()}
     return {key: read_idx(path) for key, path in paths.items()}, folder
 
@@ -177,6 +181,16 @@ def _check_fashion_arrays(arrays: dict[str, np.ndarray], where: Path) -> None:
         if labels.shape != (len(images),) or labels.size and labels.max() >= len(FASHION_MNIST_CLASSES):
             raise IdxFormatError(f"{where}: {split} labels do not match the images (shape {labels.shape}, "
                                  f"{len(images)} images, labels must be 0-9).")
+
+
+def _fashion_standin_folder() -> Path:
+    """The stand-in's folder, generated on first use: full size, or 2,000 / 500 images in smoke mode.
+
+    Smoke mode only ever uses 2,000 / 500 images, so it draws no more (in a folder of its own).
+    """
+    if config.smoke_mode():
+        return make_fashion_mnist_standin(config.data_dir() / "fashion-mnist-standin-smoke", n_train=2000, n_test=500)
+    return make_fashion_mnist_standin()
 
 
 def load_fashion_mnist(*, train_size: int | None = None, test_size: int | None = None, seed: int = 0,
@@ -200,25 +214,25 @@ def load_fashion_mnist(*, train_size: int | None = None, test_size: int | None =
     if debian_dir is not None:
         attempts.append((SOURCE_DEBIAN, lambda: (_verified_debian_arrays(Path(debian_dir)), Path(debian_dir))))
     if not config.offline():
-        attempts.append((SOURCE_CACHE, lambda: _cached_or_downloaded_arrays(allow_download=True, progress=progress)))
-    else:
-        reasons.append("download: not tried, WORKSHOP_OFFLINE=1")
+        attempts.append(("download", lambda: _cached_or_downloaded_arrays(allow_download=True, progress=progress)))
     for name, attempt in attempts:
         try:
             arrays, folder = attempt()
-            source = name
+            source = SOURCE_DEBIAN if name == SOURCE_DEBIAN else SOURCE_CACHE
             break
         except (DataUnavailable, IdxFormatError) as error:
             reasons.append(f"{name}: {_first_line(error)}")
+    if arrays is None and config.offline():
+        reasons.append("download: not tried, WORKSHOP_OFFLINE=1")
 
     if arrays is None:
         if config.real_data_only():
             raise _real_data_required("Fashion-MNIST", reasons, FASHION_MNIST_WHAT_TO_DO)
-        folder = make_fashion_mnist_standin()
-        arrays = {key: read_idx(folder / name) for key, name in FASHION_MNIST_FILES.items()}
-        source = SOURCE_STANDIN
         announce_standin("Fashion-MNIST", "the real files are not available here (" + "; ".join(reasons) + ").",
                          FASHION_MNIST_WHAT_TO_DO)
+        folder = _fashion_standin_folder()
+        arrays = {key: read_idx(folder / name) for key, name in FASHION_MNIST_FILES.items()}
+        source = SOURCE_STANDIN
     _check_fashion_arrays(arrays, folder)
 
     sizes = {"train": train_size, "test": test_size}
@@ -313,7 +327,6 @@ class RoadSignData:
     image_size: int
     root: Path | None = None
     smoke: bool = False
-    extras: dict = field(default_factory=dict)
 
     @property
     def is_standin(self) -> bool:
@@ -430,6 +443,11 @@ def _assemble(images: torch.Tensor, labels: np.ndarray, table: pd.DataFrame, spl
                         counts, **info)
 
 
+def _check_image_size(image_size: int) -> None:
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or not 8 <= image_size <= 1024:
+        raise ValueError(f"image_size must be a whole number of pixels between 8 and 1024, got {image_size!r}.")
+
+
 def _road_signs_folder(root: str | Path | None, progress: bool) -> tuple[Path, str]:
     """The folder to read and its source: ``root``, the real data set, or the announced stand-in."""
     if root is not None:
@@ -464,6 +482,7 @@ def load_road_signs(image_size: int = 64, val_fraction: float = 0.15, test_fract
     ``train_transform`` (a callable on float C x H x W tensors, e.g. torchvision transforms) is
     applied to the training split only. Smoke mode uses at most 32 px and 300 images.
     """
+    _check_image_size(image_size)
     folder, source = _road_signs_folder(root, progress)
     smoke = config.smoke_mode()
     size = config.smoke_size(image_size, 32)
@@ -578,6 +597,7 @@ def load_gtsrb_subset(image_size: int = 32, val_fraction: float = 0.15, seed: in
     the test split; validation is carved from the training images (stratified, ``seed``).
     ``table.gtsrb_class`` keeps the original class id (-1 for the stand-in).
     """
+    _check_image_size(image_size)
     (train_images, train_labels, train_rows, test_images, test_labels, test_rows,
      source, root) = _gtsrb_arrays(image_size, seed, progress)
     images = torch.from_numpy(np.concatenate([train_images, test_images])).permute(0, 3, 1, 2).contiguous()
@@ -635,8 +655,9 @@ def load_wine_2d(features: Sequence[str] = ("proline", "alcohol"), standardize: 
     values = frame[list(features)].to_numpy(np.float64)
     if standardize:
         values = (values - values.mean(axis=0)) / values.std(axis=0)
-    return Wine2D(torch.tensor(values, dtype=torch.float32), torch.tensor(frame["target"].to_numpy(), dtype=torch.int64),
-                  list(features))
+    values = np.ascontiguousarray(values)  # pandas may hand out a reversed-stride view torch cannot wrap
+    labels = torch.tensor(frame["target"].to_numpy(), dtype=torch.int64)
+    return Wine2D(torch.tensor(values, dtype=torch.float32), labels, list(features))
 
 
 def load_auto_mpg(dropna: bool = False) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from .. import config
 from .idx import write_idx
@@ -65,6 +65,7 @@ def _generate_atomically(target: Path, spec: dict, fill: Callable[[Path], None])
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part"))
+        os.chmod(temporary, 0o755)  # mkdtemp makes it private; the finished folder may be shared or served
     except OSError as error:
         raise OSError(
             f"Cannot write the stand-in data set into {target.parent} ({error}). "
@@ -163,33 +164,45 @@ def _fashion_split(count: int, rng: np.random.Generator) -> tuple[np.ndarray, np
     """``count`` stand-in images and their balanced labels drawn from ``rng``."""
     motifs, size, side = _fashion_motifs(), _MOTIF_SIZE, 28
     labels = rng.permutation(np.resize(np.arange(10, dtype=np.uint8), count))
-    canvas = np.zeros((count, side + size, side + size), np.float32)  # margin: motifs never wrap
-    rows = np.arange(count)
-    patterns = motifs[labels]
+    # The 28x28 image sits at [1:29, 1:29] of a larger canvas: a 1-pixel border for the blur below
+    # and room on the right and bottom so a motif never wraps. Pixels are addressed by flat index
+    # (image, row, column) -> one number: ~10x faster than fancy indexing with three arrays.
+    canvas_rows, canvas_cols = 1 + side + size, 1 + side + size
+    canvas = np.zeros(count * canvas_rows * canvas_cols, np.float32)
+    image_base = np.arange(count) * (canvas_rows * canvas_cols)
+    patterns = motifs[labels].reshape(count, size * size)
+
+    def stamp(top: np.ndarray, left: np.ndarray, offsets: list, values: np.ndarray) -> None:
+        """Max ``values`` into each image at ``(top, left) + offset``; offsets may differ per image."""
+        base = image_base + (top + 1) * canvas_cols + (left + 1)
+        for k, (dy, dx) in enumerate(offsets):
+            index = base + dy * canvas_cols + dx
+            value = values[:, k] if values.ndim == 2 else values
+            canvas[index] = np.maximum(canvas[index], value)
+
     # One to three copies of the class motif at random places and strengths.
+    offsets = [(dy, dx) for dy in range(size) for dx in range(size)]
     for copy in range(3):
         present = rng.random(count) < (1.0 if copy == 0 else 0.5)
         top = rng.integers(0, side - size + 1, count)
         left = rng.integers(0, side - size + 1, count)
         strength = rng.uniform(0.5, 1.0, count).astype(np.float32) * present
-        for dy in range(size):
-            for dx in range(size):
-                region = (rows, top + dy, left + dx)
-                canvas[region] = np.maximum(canvas[region], patterns[:, dy, dx] * strength)
-    # Short strokes in 4 directions, shared by all classes: they hide the motifs from pixel-wise models.
-    steps = np.array([[0, 1], [1, 0], [1, 1], [1, -1]])
+        stamp(top, left, offsets, patterns * strength[:, None])
+    # Short strokes (4 pixels, in 4 directions) shared by all classes: they hide the motifs from
+    # pixel-wise models.
     for _ in range(_DISTRACTOR_STROKES):
-        y, x = rng.integers(0, side, count), rng.integers(0, side, count)
-        step = steps[rng.integers(0, 4, count)]
+        direction = rng.integers(0, 4, count)
+        step_y, step_x = np.array([0, 1, 1, 1])[direction], np.array([1, 0, 1, -1])[direction]
+        top = rng.integers(0, side - 3 * step_y)
+        left = rng.integers(np.where(step_x < 0, 3, 0), side - 3 * np.maximum(step_x, 0))
         strength = rng.uniform(0.3, 0.9, count).astype(np.float32)
-        for t in range(4):
-            region = (rows, np.clip(y + t * step[:, 0], 0, side - 1), np.clip(x + t * step[:, 1], 0, side - 1))
-            canvas[region] = np.maximum(canvas[region], strength)
-    image = canvas[:, :side, :side]
-    padded = np.pad(image, ((0, 0), (1, 1), (1, 1)))
-    blurred = (4 * image + padded[:, :-2, 1:-1] + padded[:, 2:, 1:-1] + padded[:, 1:-1, :-2] + padded[:, 1:-1, 2:]) / 8
-    blurred += rng.normal(0.0, _PIXEL_NOISE, blurred.shape).astype(np.float32)
-    pixels = np.clip(blurred * 255 + 0.5, 0, 255).astype(np.uint8)
+        stamp(top, left, [(t * step_y, t * step_x) for t in range(4)], strength)
+    canvas = canvas.reshape(count, canvas_rows, canvas_cols)
+    centre = canvas[:, 1:side + 1, 1:side + 1]
+    blurred = (4 * centre + canvas[:, :side, 1:side + 1] + canvas[:, 2:side + 2, 1:side + 1]
+               + canvas[:, 1:side + 1, :side] + canvas[:, 1:side + 1, 2:side + 2]) * (255 / 8)
+    blurred += rng.standard_normal(blurred.shape, dtype=np.float32) * (255 * _PIXEL_NOISE)
+    pixels = np.clip(blurred + 0.5, 0, 255).astype(np.uint8)
     return pixels, labels
 
 
@@ -341,14 +354,14 @@ _SIGN_PAINTERS = {
 def render_sign(kind: str, size: int, rng: np.random.Generator, *, max_rotation: float = 12.0) -> Image.Image:
     """One sign of class ``kind``, ``size`` pixels tall, on a transparent RGBA canvas.
 
-    Drawn at 3x and downsampled (anti-aliased edges), then tinted, rotated by up to ``max_rotation``
+    Drawn at 2x and downsampled (anti-aliased edges), then tinted, rotated by up to ``max_rotation``
     degrees and cropped to its visible pixels.
     """
     if kind not in _SIGN_PAINTERS:
         raise ValueError(f"Unknown sign {kind!r}; choose one of {sorted(_SIGN_PAINTERS)}.")
     size = max(int(size), 6)
-    large = _SIGN_PAINTERS[kind](3 * size, rng)
-    sign = large.resize((max(1, large.width // 3), max(1, large.height // 3)), Image.Resampling.BOX)
+    large = _SIGN_PAINTERS[kind](2 * size, rng)
+    sign = large.resize((max(1, large.width // 2), max(1, large.height // 2)), Image.Resampling.BOX)
     # Faded paint and shadows: scale the colour channels, keep the alpha.
     pixels = np.asarray(sign).astype(np.float32)
     pixels[..., :3] *= rng.uniform(0.55, 1.1) * rng.uniform(0.85, 1.15, size=3)
@@ -391,31 +404,37 @@ def _background(width: int, height: int, rng: np.random.Generator, clutter: int)
     rows = np.linspace(0, 1, height)[:, None]
     mix = np.clip((rows - horizon) * 4 + 0.5, 0, 1)
     column = (1 - mix) * sky + mix * ground  # height x 3
-    image = Image.fromarray(np.broadcast_to(column[:, None, :], (height, width, 3)).astype(np.uint8), "RGB")
+    # One column of pixels stretched sideways: much cheaper than building the full array.
+    image = Image.fromarray(column[:, None, :].astype(np.uint8), "RGB")
+    image = image.resize((width, height), Image.Resampling.NEAREST)
     _clutter(ImageDraw.Draw(image), width, height, rng, clutter)
     return image
 
 
-def _finish(image: Image.Image, rng: np.random.Generator, noise_tile: np.ndarray | None = None) -> np.ndarray:
-    """Blur, a lighting gradient and (with ``noise_tile``) sensor noise on an RGB image; uint8 H x W x 3.
+def _finish(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """An RGB image out of focus half of the time, and unevenly lit (a darkening gradient).
 
-    The road-sign PNGs get no pixel noise: it makes PNG files ~5x larger and slower to write, and
-    the clutter already gives the network plenty of irrelevant detail to memorise.
+    No pixel noise: it makes PNG files ~5x larger and slower to write, and the clutter already gives
+    a network plenty of irrelevant detail to memorise. PIL does the arithmetic on uint8 (no float copies).
     """
-    if rng.random() < 0.5:
-        image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 1.2)))
-    pixels = np.asarray(image).astype(np.float32)
-    height, width = pixels.shape[:2]
+    if rng.random() < 0.5:  # out of focus; a box blur is 3x cheaper than a Gaussian and looks the same here
+        image = image.filter(ImageFilter.BoxBlur(rng.uniform(0.5, 1.2)))
+    width, height = image.size
     direction = rng.uniform(0, 2 * math.pi)
     ramp = (np.cos(direction) * np.linspace(-0.5, 0.5, width, dtype=np.float32)[None, :]
             + np.sin(direction) * np.linspace(-0.5, 0.5, height, dtype=np.float32)[:, None])
-    pixels *= (rng.uniform(0.6, 1.15) + rng.uniform(0.0, 0.5) * ramp)[..., None]
-    if noise_tile is not None:
-        # A random window of one pre-drawn tile: drawing fresh normals per image would cost more than the rest.
-        top = rng.integers(0, noise_tile.shape[0] - height + 1)
-        left = rng.integers(0, noise_tile.shape[1] - width + 1)
-        pixels += rng.uniform(3, 12) * noise_tile[top:top + height, left:left + width]
-    return np.clip(pixels + 0.5, 0, 255).astype(np.uint8)
+    light = np.clip((rng.uniform(0.65, 1.0) + rng.uniform(0.0, 0.6) * ramp) * 255, 0, 255).astype(np.uint8)
+    shade = Image.fromarray(light, "L")
+    return ImageChops.multiply(image, Image.merge("RGB", (shade, shade, shade)))
+
+
+def _add_noise(pixels: np.ndarray, rng: np.random.Generator, noise_tile: np.ndarray) -> np.ndarray:
+    """Sensor noise from a random window of one pre-drawn tile (cheaper than fresh normals per image)."""
+    height, width = pixels.shape[:2]
+    top = rng.integers(0, noise_tile.shape[0] - height + 1)
+    left = rng.integers(0, noise_tile.shape[1] - width + 1)
+    noisy = pixels + rng.uniform(3, 12) * noise_tile[top:top + height, left:left + width]
+    return np.clip(noisy + 0.5, 0, 255).astype(np.uint8)
 
 
 def _noise_tile(rng: np.random.Generator, side: int) -> np.ndarray:
@@ -426,8 +445,9 @@ def _noise_tile(rng: np.random.Generator, side: int) -> np.ndarray:
 # Road-sign stand-in (Kaggle andrewmvd/road-sign-detection layout)
 # --------------------------------------------------------------------------------------------------
 
-#: One label per image (the first object), counted once from the 877 real annotations
-#: (/work/shared/data/road-sign-annotations, trafficlight = redlight 26 + unlight 22 + greenlight 13).
+#: One label per image (the first object), counted once from the 877 real annotation files (in the
+#: public re-labelled copy, trafficlight = redlight 26 + unlight 22 + greenlight 13); the tests
+#: re-count them when the reference files are present.
 REAL_ROAD_SIGN_CLASS_COUNTS: dict[str, int] = {"crosswalk": 88, "speedlimit": 652, "stop": 76, "trafficlight": 61}
 
 #: Image sizes (width, height) of the real images, counted from the same annotations; the 42 images
@@ -569,19 +589,17 @@ def _render_road_sign_image(record: dict, seed: int, index: int):
         name = record["label"] if k == 0 else kind
         objects.append(VocObject(name, x, y, x + sign.width, y + sign.height))
 
-    pixels = _finish(canvas.convert("RGB"), rng)
+    image = _finish(canvas.convert("RGB"), rng)
     if record["rgba"]:
-        alpha = np.full((height, width), 255, np.uint8)
-        # Transparent margins along one or two edges, as in cut-out photos and screenshots.
+        # Transparent margins along one or two edges, as in cut-out photos and screenshots; their
+        # colour is black, as many tools store fully transparent pixels.
+        image = image.convert("RGBA")
+        draw = ImageDraw.Draw(image)
         for edge in rng.choice(4, size=int(rng.integers(1, 3)), replace=False):
             depth = int(rng.uniform(0.04, 0.15) * (width if edge < 2 else height))
-            region = ((slice(None), slice(0, depth)), (slice(None), slice(width - depth, width)),
-                      (slice(0, depth), slice(None)), (slice(height - depth, height), slice(None)))[edge]
-            alpha[region] = 0
-        pixels[alpha == 0] = 0
-        image = Image.fromarray(np.dstack([pixels, alpha]), "RGBA")
-    else:
-        image = Image.fromarray(pixels, "RGB")
+            box = ((0, 0, depth - 1, height - 1), (width - depth, 0, width - 1, height - 1),
+                   (0, 0, width - 1, depth - 1), (0, height - depth, width - 1, height - 1))[edge]
+            draw.rectangle(box, fill=(0, 0, 0, 0))
     annotation = VocAnnotation(record["file"], width, height, 3, objects)
     return image, annotation
 
@@ -622,8 +640,9 @@ def make_road_signs_standin(
         (folder / "annotations").mkdir()
         for index, record in _progress(enumerate(plan), len(plan), "Drawing road-sign stand-in", progress):
             image, annotation = _render_road_sign_image(record, seed, index)
-            # compress_level 1: faster than the default 6, and the files are only ~20% larger.
-            image.save(folder / "images" / record["file"], compress_level=1)
+            # zlib level 1 with the run-length strategy (compress_type 3, Z_RLE): 2x faster than the
+            # defaults, and these drawn images still compress to ~30 kB.
+            image.save(folder / "images" / record["file"], compress_level=1, compress_type=3)
             write_voc_annotation(annotation, folder / "annotations" / record["file"].replace(".png", ".xml"))
         with open(folder / STANDIN_MANIFEST, "w", newline="", encoding="utf-8") as file:
             writer = csv.DictWriter(file, fieldnames=list(plan[0]) if plan else ["file"])
@@ -664,7 +683,8 @@ GTSRB_CLASS_SHARES: dict[str, float] = {"crosswalk": 240 / 14820, "speedlimit": 
 def _gtsrb_split(count: int, image_size: int, rng: np.random.Generator,
                  noise_tile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     shares = np.array([GTSRB_CLASS_SHARES[name] for name in ROAD_SIGN_CLASSES])
-    per_class = np.maximum(1, np.round(shares * count)).astype(int)
+    per_class = np.maximum(1, np.floor(shares * count)).astype(int)
+    per_class[np.argmax(shares)] += count - per_class.sum()  # exactly ``count`` images
     labels = rng.permutation(np.repeat(np.arange(len(ROAD_SIGN_CLASSES)), per_class))
     images = np.empty((len(labels), image_size, image_size, 3), np.uint8)
     work = 2 * image_size  # draw at 2x, like a camera crop that is then scaled down
@@ -675,7 +695,7 @@ def _gtsrb_split(count: int, image_size: int, rng: np.random.Generator,
         y = int(rng.integers(0, max(1, work - sign.height)))
         canvas.alpha_composite(sign, (min(x, work - 1), min(y, work - 1)))
         small = canvas.convert("RGB").resize((image_size, image_size), Image.Resampling.BILINEAR)
-        images[index] = _finish(small, rng, noise_tile)
+        images[index] = _add_noise(np.asarray(_finish(small, rng)), rng, noise_tile)
     return images, labels.astype(np.int64)
 
 
