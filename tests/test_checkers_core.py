@@ -1,6 +1,7 @@
 """The checker framework and notebook 00's checker, against deliberately wrong answers."""
 
 import torch
+from torch import nn
 
 from workshop_utils.checkers import check_repeatable_draws
 from workshop_utils.seeding import seed_everything
@@ -29,6 +30,11 @@ def wrong_type():
     return [1.0, 2.0]
 
 
+def not_flat():
+    seed_everything(0)
+    return torch.rand(2, 3), torch.rand(2, 3)  # rows of numbers, not numbers
+
+
 def test_correct_passes(capsys):
     feedback = check_repeatable_draws(correct)
     assert feedback and "✅" in capsys.readouterr().out
@@ -40,6 +46,7 @@ def test_wrong_answers_fail_with_explanations():
         stub: "not done yet",
         crashes: "RuntimeError",
         wrong_type: "must return a pair",
+        not_flat: "flat list of numbers",
     }
     for attempt, words in cases.items():
         feedback = check_repeatable_draws(attempt)
@@ -65,3 +72,13 @@ def test_not_repeatable_across_calls():
 def test_crash_explanation_points_at_the_line():
     feedback = check_repeatable_draws(crashes)
     assert "at line" in feedback.text() and "hint" in feedback.text()
+
+
+def test_a_crash_inside_torch_points_at_the_attendees_call_not_at_torch():
+    def wrong_label():
+        seed_everything(0)
+        return nn.functional.cross_entropy(torch.rand(2, 3), torch.tensor([0, 5])), None  # the attendee's line
+
+    feedback = check_repeatable_draws(wrong_label)
+    assert not feedback and "IndexError" in feedback.text()
+    assert "the attendee's line" in feedback.text(), feedback.text()

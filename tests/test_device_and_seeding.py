@@ -48,6 +48,16 @@ def test_safe_num_workers():
         device_mod.safe_num_workers(-1)
 
 
+@pytest.mark.parametrize("platform_name, version, method", [
+    ("linux", (3, 13), "fork"),          # Colab: notebook classes reach fork workers
+    ("linux", (3, 14), "forkserver"),    # Python 3.14 changed Linux's default: workers pickle like spawn
+    ("darwin", (3, 12), "spawn"),
+    ("win32", (3, 11), "spawn"),
+])
+def test_default_start_method_follows_the_python_version(platform_name, version, method):
+    assert device_mod.default_start_method(platform_name, version) == method
+
+
 def _draws(seed):
     generator = seed_everything(seed)
     import random

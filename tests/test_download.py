@@ -501,6 +501,27 @@ def test_road_signs_from_kagglehub_are_linked_into_the_cache(download_env, tmp_p
     assert not [p for p in download_env.rglob(".*")], "no staging folder left"
 
 
+def test_road_signs_installed_meanwhile_by_another_process_are_kept(download_env, tmp_path, monkeypatch,
+                                                                   small_road_signs):
+    """Two notebooks fetch road signs at once: the second to finish must not delete the first one's
+    folders, which the first notebook is decoding by then."""
+    kaggle_cache = tmp_path / "kagglehub" / "road-sign-detection"
+    write_road_sign_tree(kaggle_cache, small_road_signs)
+    theirs = download_env / "road-signs"
+
+    def download_while_another_process_finishes(handle):
+        write_road_sign_tree(theirs, small_road_signs)
+        (theirs / "images" / "road0.png").write_bytes(b"\x89PNG being read by the other notebook")
+        return str(kaggle_cache)
+
+    _fake_kagglehub(monkeypatch, download_while_another_process_finishes)
+    folder = download.fetch_dataset("road-signs", progress=False)
+
+    assert (folder / "images" / "road0.png").read_bytes() == b"\x89PNG being read by the other notebook"
+    assert download.check_layout(manifest.DATASETS["road-signs"], folder) == []
+    assert not [p for p in download_env.rglob(".*")], "no staging folder left"
+
+
 def test_kagglehub_failure_falls_back_to_the_zip_url(download_env, http_server, monkeypatch, small_road_signs):
     def offline_kagglehub(handle):
         raise ConnectionError("api.kaggle.com unreachable")

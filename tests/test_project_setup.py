@@ -1,11 +1,15 @@
 """The promises of the README and pyproject.toml: one test command, Colab-safe dependency ranges."""
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+
+try:
+    import tomllib  # Python >= 3.11
+except ModuleNotFoundError:  # Python 3.10, which pyproject.toml still supports
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -156,6 +156,22 @@ def test_interrupted_generation_leaves_nothing_and_keeps_the_old_folder(tmp_path
     assert [p.name for p in tmp_path.iterdir()] == ["standin"]
 
 
+def test_a_copy_finished_meanwhile_by_another_process_is_kept_not_replaced(tmp_path):
+    """Two notebooks (or xdist workers) draw the same stand-in at once: the one that finishes second must
+    not move away the first one's folder, which the first process is reading by then."""
+    target = tmp_path / "standin"
+    spec = {"version": 1}
+
+    def slow_fill(folder: Path) -> None:
+        # While this process draws, "another process" finishes the same stand-in and starts reading it.
+        _generate_atomically(target, spec, lambda other: (other / "theirs.txt").write_text("first"))
+        (folder / "ours.txt").write_text("second")
+
+    assert _generate_atomically(target, spec, slow_fill) == target
+    assert sorted(p.name for p in target.iterdir()) == [MARKER_FILE, "theirs.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["standin"]  # our copy discarded, nothing left over
+
+
 def test_unknown_class_is_refused(tmp_path):
     with pytest.raises(ValueError, match="stopp"):
         make_road_signs_standin(tmp_path / "x", class_counts={"stopp": 3}, progress=False)

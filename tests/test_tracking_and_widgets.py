@@ -63,3 +63,13 @@ def test_slider_redraws_when_moved():
     assert not (view.last_result[1] == first).all()
     amplitude.value = 2.0
     assert view.last_result[1].max() == pytest.approx(2.0, abs=1e-2)
+
+
+def test_malformed_key_is_explained_not_raised(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("WANDB_API_KEY", "not-a-key")
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # wherever wandb would write its settings, not the real home
+    monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
+    monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path))
+    assert tracking.wandb_login(prompt=False) is False
+    assert "login failed" in capsys.readouterr().out

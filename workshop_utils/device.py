@@ -75,8 +75,7 @@ def safe_num_workers(requested: int | None = None) -> tuple[int, str]:
     class defined in a notebook makes them hang or crash, so there we use 0. With preloaded tensors or
     two CPU cores, extra processes only add copying overhead (measured in notebook 07), so 0 again.
     """
-    start_method = multiprocessing.get_start_method(allow_none=True) or (
-        "fork" if sys.platform.startswith("linux") else "spawn")
+    start_method = multiprocessing.get_start_method(allow_none=True) or default_start_method()
     cpus = os.cpu_count() or 1
     if requested is not None:
         if requested < 0:
@@ -91,6 +90,16 @@ def safe_num_workers(requested: int | None = None) -> tuple[int, str]:
         return 0, f"only {cpus} CPU core(s): worker processes would compete with training, so 0"
     workers = min(4, cpus // 2)
     return workers, f"{cpus} CPU cores: {workers} loader processes, leaving the rest for training"
+
+
+def default_start_method(platform_name: str | None = None, version: tuple[int, int] | None = None) -> str:
+    """The start method multiprocessing uses when none was set: "fork" on Linux before Python 3.14,
+    "forkserver" on Linux from 3.14 on (which, like "spawn", cannot pickle notebook classes), else "spawn"."""
+    platform_name = sys.platform if platform_name is None else platform_name
+    version = tuple(sys.version_info[:2]) if version is None else version
+    if not platform_name.startswith("linux"):
+        return "spawn"
+    return "fork" if version < (3, 14) else "forkserver"
 
 
 def _in_notebook() -> bool:

@@ -64,7 +64,12 @@ def wandb_login(prompt: bool = True) -> bool:
         return False
     import wandb  # heavy: imported only when tracking is actually wanted
 
-    ok = bool(wandb.login(key=key.strip(), relogin=False))
+    try:
+        ok = bool(wandb.login(key=key.strip(), relogin=False))
+    except Exception as error:  # a malformed or revoked key, no network: explain, don't crash the lesson
+        print(f"Weights & Biases login failed with the key from {source}: {type(error).__name__}: {error}\n"
+              "Check the key at https://wandb.ai/authorize; carrying on without tracking.")
+        return False
     print(f"Weights & Biases: {'logged in' if ok else 'login failed'} with the key from {source}.")
     return ok
 

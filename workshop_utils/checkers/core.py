@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sysconfig
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 
@@ -84,11 +87,32 @@ def run_attempt(exercise: str, function: Callable[..., Any], *args: Any, tried: 
                                             "with your code, run that cell, then this one again.",
                                   tried=tried)) from None
     except Exception as error:  # the whole point: explain, don't crash
-        where = traceback.extract_tb(error.__traceback__)[-1]
+        where = _attendee_frame(traceback.extract_tb(error.__traceback__))
         raise AttemptError(failed(
             exercise, f"your code raised {type(error).__name__}: {error}", tried=tried,
             details=[f"at line {where.lineno}: {where.line}" if where.line else f"at line {where.lineno}"],
             hint="read the error above; shapes and dtypes are the usual suspects.")) from None
+
+
+def _library_folders() -> tuple[str, ...]:
+    """Folders of installed packages, the standard library and workshop_utils: not the attendee's code."""
+    paths = sysconfig.get_paths()
+    folders = {paths[key] for key in ("purelib", "platlib", "stdlib", "platstdlib") if key in paths}
+    folders.add(str(Path(__file__).resolve().parents[1]))
+    return tuple(os.path.join(os.path.realpath(folder), "") for folder in folders)
+
+
+def _attendee_frame(frames: traceback.StackSummary) -> traceback.FrameSummary:
+    """The deepest frame in the attendee's own code (a notebook cell), not inside torch or NumPy.
+
+    An error raised by ``F.cross_entropy`` is the attendee's call with a wrong argument: pointing at
+    torch's source line would send them to the wrong place. Falls back to the deepest frame.
+    """
+    libraries = _library_folders()
+    for frame in reversed(frames):
+        if not os.path.realpath(frame.filename).startswith(libraries):
+            return frame
+    return frames[-1]
 
 
 def show(feedback: Feedback) -> Feedback:

@@ -335,6 +335,10 @@ def main(argv: list[str] | None = None) -> int:
         except DataUnavailable as error:
             _error(str(error))
             return 1
+        except OSError as error:  # e.g. an unwritable or full cache while packing the mirror's zip
+            _error(f"{error.strerror or error}: {getattr(error, 'filename', '') or ''}\n"
+                   "Check that the cache folder is writable and has room, or choose another with --data-dir.")
+            return 1
         except KeyboardInterrupt:
             _error("interrupted")
             return 130

@@ -233,7 +233,8 @@ def _what_to_do(dataset: str, target: Path) -> str:
     lines += [
         "  - in a classroom: ask for the room mirror and set WORKSHOP_MIRROR=http://<instructor-ip>:8000 "
         "(the instructor runs `python data_download.py serve --bind 0.0.0.0`)",
-        f"  - on a machine with internet: run `python data_download.py download {dataset}`, then copy "
+        f"  - on a machine with internet: run `python data_download.py download {dataset}` in the workshop "
+        f"folder (or `workshop-data download {dataset}` wherever the package is installed), then copy "
         f"the file(s) into {target.parent} on this machine (or point WORKSHOP_DATA_DIR at a copy of "
         f"that machine's whole cache)",
     ]
@@ -445,7 +446,7 @@ def _fetch_file(dataset: str, filename: str, *, progress: bool, timeout: float |
                  f"{label}: cached (upstream publishes no checksum)")
             return target
         _say(f"{label}: the cached copy is corrupt ({problem}); deleting it and fetching it again")
-        target.unlink()
+        target.unlink(missing_ok=True)  # another process may have deleted it too
     attempts = list(earlier or [])
     if config.offline():
         raise _unavailable(dataset, filename, f"WORKSHOP_OFFLINE=1 and it is not in the cache ({target})",
@@ -655,6 +656,8 @@ def _install_layout(info: DatasetInfo, source_root: Path, destination: Path, ori
     if problems:
         raise DataUnavailable(f"{info.name}: the data from {origin} is incomplete or not the expected data set: "
                               + "; ".join(problems))
+    if not check_layout(info, destination):
+        return  # another process (a second notebook) installed it meanwhile and may be reading it: keep it
     for rule in info.expected_layout:
         target = destination / rule.folder
         if target.exists():

@@ -297,7 +297,8 @@ class ImageTensorDataset(Dataset):
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(float images in [0, 1], labels)`` of the whole split, **without** the transform.
 
-        For :class:`TensorBatchLoader` and for plots; it refuses a data set with a transform.
+        For plots and :class:`TensorBatchLoader` (which refuses a data set that has a transform, since
+        it would silently skip it).
         """
         return self.images.float().div_(255), self.labels
 

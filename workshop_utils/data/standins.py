@@ -74,6 +74,10 @@ def _generate_atomically(target: Path, spec: dict, fill: Callable[[Path], None])
     try:
         fill(temporary)
         (temporary / MARKER_FILE).write_text(json.dumps(spec, indent=2, sort_keys=True), encoding="utf-8")
+        if _is_complete(target, spec):
+            # Another process (a second notebook, a pytest-xdist worker) finished the same stand-in
+            # while we were drawing and may be reading it now: keep its copy, discard ours.
+            return target
         if target.exists():
             # An outdated or unfinished folder from an older version or an interrupted copy: move it
             # aside first so that the rename below cannot land inside it.
