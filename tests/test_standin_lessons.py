@@ -32,8 +32,9 @@ def test_a_small_cnn_overfits_the_road_sign_standin(monkeypatch):
     seed_everything(0)
     model = small_cnn()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    batches = TensorBatchLoader(train_x, train_y, batch_size=32, shuffle=True, seed=0)  # new order each epoch
     for _ in range(40):  # no dropout, no augmentation, no weight decay, no early stopping
-        for images, labels in TensorBatchLoader(train_x, train_y, batch_size=32, shuffle=True, seed=0):
+        for images, labels in batches:
             optimizer.zero_grad()
             nn.functional.cross_entropy(model(images), labels).backward()
             optimizer.step()
