@@ -14,6 +14,7 @@ module                  concern
 ``manifest``            what every data set is, where it comes from, its checksums
 ``download``            fetching and verifying files into the cache (``DataUnavailable``)
 ``loaders``             one call per data set, tensors out, source stated
+``synthetic``           generated 2-D data sets: XOR, linearly separable points, moons
 ``standins``            synthetic stand-ins with the real formats, announced when used
 ``voc`` / ``idx``       the Pascal VOC and IDX (MNIST) file formats
 ``tensor_loader``       ``TensorBatchLoader``: batches of device-resident tensors
@@ -41,6 +42,12 @@ _EXPORTS: dict[str, str] = {
     "load_wine_2d": "loaders",
     "load_auto_mpg": "loaders",
     "load_digits_tensors": "loaders",
+    # generated 2-D data sets
+    "xor_points": "synthetic",
+    "linearly_separable_points": "synthetic",
+    "two_moons": "synthetic",
+    "XOR_INPUTS": "synthetic",
+    "XOR_LABELS": "synthetic",
     # batches on the device
     "TensorBatchLoader": "tensor_loader",
     # stand-ins
