@@ -37,7 +37,7 @@ def test_environment_report_has_the_facts(monkeypatch, tmp_path):
         assert report[key], key
     assert report["data cache"] == str(tmp_path.resolve())
     text = device_mod.format_report(report)
-    assert f"torch" in text and torch.__version__ in text
+    assert "torch" in text and torch.__version__ in text
 
 
 def test_safe_num_workers():

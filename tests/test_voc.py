@@ -96,7 +96,7 @@ def test_malformed_xml_names_the_file(tmp_path):
 @pytest.mark.parametrize("body, problem", [
     (f"{SIZE}{GOOD_OBJECT}", "filename"),
     (f"<filename>a.png</filename>{GOOD_OBJECT}", "size"),
-    (f"<filename>a.png</filename><size><width>x</width><height>4</height></size>", "number"),
+    ("<filename>a.png</filename><size><width>x</width><height>4</height></size>", "number"),
     (f"<filename>a.png</filename>{SIZE}<object><name>stop</name></object>", "bndbox"),
     (f"<filename>a.png</filename>{SIZE}<object><bndbox><xmin>1</xmin><ymin>2</ymin><xmax>3</xmax>"
      "<ymax>4</ymax></bndbox></object>", "name"),

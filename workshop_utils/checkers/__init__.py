@@ -2,9 +2,42 @@
 
 A checker never raises into a wall of traceback: an exception in the attendee's code is caught and
 explained. Every checker returns a :class:`Feedback` (truthy when passed), which also prints itself.
+
+==========================  =================================================================
+module                      exercises
+==========================  =================================================================
+``setup``                   00: repeatable randomness
+``tensors_autograd``        01: tensor shapes, vectorizing, gradients by hand and by autograd,
+                            gradient descent, a manual SGD step
+``logistic_regression``     02: perceptron rule, stable sigmoid, log loss and its gradient
+``mlp``                     03: an MLP for XOR, two linear layers collapsed into one
+``activations``             03: activation derivatives
+``softmax``, ``losses``     03: a stable softmax, cross-entropy from scratch
+``optimizers``              03: SGD with momentum by hand
+``training_loop``           03: ``train_one_epoch`` and ``evaluate``
+``core``, ``tensor_checks`` what every checker shares: Feedback, running attendee code safely
+==========================  =================================================================
 """
 
+from .activations import check_activation_derivatives
 from .core import Feedback, failed, passed, run_attempt
+from .logistic_regression import check_log_loss, check_log_loss_gradients, check_sigmoid, check_train_perceptron
+from .losses import check_cross_entropy
+from .mlp import check_collapsed_linear, check_xor_mlp
+from .optimizers import check_momentum_descent
 from .setup import check_repeatable_draws
+from .softmax import check_softmax
+from .tensors_autograd import (check_flatten_images, check_gradient_descent, check_grads_by_hand,
+                               check_grads_with_autograd, check_image_batch, check_sgd_step,
+                               check_sigmoid_net_grads, check_standardize_columns)
+from .training_loop import check_evaluate, check_train_one_epoch
 
-__all__ = ["Feedback", "failed", "passed", "run_attempt", "check_repeatable_draws"]
+__all__ = [
+    "Feedback", "failed", "passed", "run_attempt",
+    "check_repeatable_draws",
+    "check_image_batch", "check_flatten_images", "check_standardize_columns", "check_grads_by_hand",
+    "check_grads_with_autograd", "check_sigmoid_net_grads", "check_gradient_descent", "check_sgd_step",
+    "check_train_perceptron", "check_sigmoid", "check_log_loss", "check_log_loss_gradients",
+    "check_xor_mlp", "check_activation_derivatives", "check_collapsed_linear", "check_softmax",
+    "check_cross_entropy", "check_momentum_descent", "check_train_one_epoch", "check_evaluate",
+]

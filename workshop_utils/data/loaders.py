@@ -122,7 +122,7 @@ def split_validation(dataset: TensorDataset, val_size: float | int = 0.1,
     """
     from sklearn.model_selection import train_test_split
 
-    inputs, labels = dataset.tensors[0], dataset.tensors[-1]
+    labels = dataset.tensors[-1]
     if isinstance(val_size, float) and not 0.0 < val_size < 1.0:
         raise ValueError(f"val_size as a fraction must be between 0 and 1, got {val_size}.")
     keep, held_out = train_test_split(np.arange(len(labels)), test_size=val_size,

@@ -1,10 +1,27 @@
 """Plotting helpers: one style, and one module per kind of picture.
 
 Each function draws on a matplotlib ``ax`` you pass in and returns the numbers it drew, so it can be
-tested without looking at pixels and reused inside widgets.
+tested without looking at pixels and reused inside widgets. Import from the module, e.g.
+``from workshop_utils.plots.boundaries import plot_decision_boundary``.
+
+=================  ===============================================================================
+module             pictures
+=================  ===============================================================================
+``style``          ``OKABE_ITO`` colours and ``use_workshop_style()``
+``boundaries``     decision boundaries of 2-D classifiers; a linear boundary's line
+``curves``         training histories; ``LiveCurves`` that update while a model trains
+``descent``        1-D gradient descent paths and learning-rate comparisons
+``functions``      a function with its derivative (activations), curves, line fits
+``linear_models``  perceptron lines per epoch, mistakes, the log-loss penalty, loss curves
+``surfaces``       2-D loss surfaces with optimizer paths
+``setup_check``    the sine wave of notebook 00's widget check
+=================  ===============================================================================
 """
 
+from .boundaries import plot_decision_boundary, plot_linear_boundary
+from .curves import LiveCurves, plot_history
 from .setup_check import plot_sine_wave
 from .style import OKABE_ITO, use_workshop_style
 
-__all__ = ["OKABE_ITO", "use_workshop_style", "plot_sine_wave"]
+__all__ = ["OKABE_ITO", "use_workshop_style", "plot_sine_wave", "plot_decision_boundary", "plot_linear_boundary",
+           "LiveCurves", "plot_history"]
