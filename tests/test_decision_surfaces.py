@@ -11,9 +11,9 @@ from torch import nn
 matplotlib.use("Agg")
 
 from workshop_utils.data.synthetic import xor_points
-from workshop_utils.widgets.decision_surfaces import (
-    count_parameters, count_regions, decision_surface_explorer, draw_decision_surface, make_binary_classifier,
-    train_and_draw, train_binary_classifier)
+from workshop_utils.binary_classifiers import (count_parameters, count_regions, make_binary_classifier,
+                                               train_binary_classifier)
+from workshop_utils.widgets.decision_surfaces import decision_surface_explorer, draw_decision_surface, train_and_draw
 
 
 def _xor_split():

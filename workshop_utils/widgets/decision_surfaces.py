@@ -1,8 +1,7 @@
 """Decision surfaces of small binary classifiers as width, depth and activation change.
 
-The plain functions do the work (and are tested): :func:`make_binary_classifier` builds the network,
-:func:`train_binary_classifier` trains it full-batch, :func:`draw_decision_surface` shades the regions
-it assigns to each class. :func:`decision_surface_explorer` is a thin widget over them: sliders for
+The plain functions do the work (and are tested): ``workshop_utils.binary_classifiers`` builds and
+trains the network, :func:`draw_decision_surface` shades the regions it assigns to each class. :func:`decision_surface_explorer` is a thin widget over them: sliders for
 width, depth and epochs and a drop-down for the activation retrain a small model on every change
 (about a second at most on a CPU) and redraw its surface.
 """
@@ -13,63 +12,11 @@ import time
 from functools import partial
 from typing import Any, Sequence
 
-import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 
-from ..full_batch_training import classification_accuracy, train_full_batch
-
-# The hidden layers' non-linearity; "none" leaves the layers linear, to see that depth alone adds nothing.
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "none": nn.Identity}
-
-
-def make_binary_classifier(width: int, depth: int, activation: str = "relu", in_features: int = 2) -> nn.Sequential:
-    """``depth`` hidden layers of ``width`` neurons with ``activation``, then one output neuron + sigmoid.
-
-    ``depth=0`` is logistic regression, ``Linear(in_features, 1) + Sigmoid``: a straight boundary.
-    The output is the probability of class 1: the network ends with ``nn.Sigmoid()``.
-    """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {activation!r}.")
-    if depth < 0 or (depth > 0 and width < 1):
-        raise ValueError(f"depth must be >= 0 and width >= 1, got depth={depth}, width={width}.")
-    layers: list[nn.Module] = []
-    features = in_features
-    for _ in range(depth):
-        layers += [nn.Linear(features, width), ACTIVATIONS[activation]()]
-        features = width
-    layers += [nn.Linear(features, 1), nn.Sigmoid()]
-    return nn.Sequential(*layers)
-
-
-def count_parameters(model: nn.Module) -> int:
-    """The number of trainable numbers (weights and biases) in ``model``."""
-    return sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)
-
-
-def train_binary_classifier(model: nn.Module, X_train: torch.Tensor, y_train: torch.Tensor,
-                            X_val: torch.Tensor | None = None, y_val: torch.Tensor | None = None, *,
-                            epochs: int = 500, lr: float = 0.02) -> pd.DataFrame:
-    """Full-batch Adam on binary cross-entropy; labels 0/1 of shape ``(N,)``. Returns the history
-    (``train_loss``, ``val_loss``, ``train_acc``, ``val_acc`` per epoch)."""
-    targets = y_train.float().reshape(-1, 1)
-    val_targets = y_val.float().reshape(-1, 1) if y_val is not None else None
-    return train_full_batch(model, X_train, targets, nn.BCELoss(), epochs=epochs, lr=lr, X_val=X_val,
-                            y_val=val_targets, metrics={"acc": classification_accuracy})
-
-
-def count_regions(grid_classes: np.ndarray) -> int:
-    """How many separate (4-connected) patches the classes get on a grid of predicted classes.
-
-    A straight boundary cuts the plane into 2 patches (1 if it misses the grid); more patches than
-    classes means some class got islands (non-contiguous regions), usually a sign of overfitting.
-    """
-    from scipy import ndimage  # scikit-learn's own dependency
-
-    grid_classes = np.asarray(grid_classes)
-    return int(sum(ndimage.label(grid_classes == label)[1] for label in np.unique(grid_classes)))
-
+from ..binary_classifiers import (HIDDEN_ACTIVATIONS, count_parameters, count_regions, make_binary_classifier,
+                                  train_binary_classifier)
 
 def draw_decision_surface(ax, model: nn.Module, X_train: torch.Tensor, y_train: torch.Tensor,
                           X_val: torch.Tensor | None = None, y_val: torch.Tensor | None = None, *,
@@ -154,7 +101,7 @@ def decision_surface_explorer(X_train: torch.Tensor, y_train: torch.Tensor, X_va
                                    continuous_update=False),
         "depth": widgets.IntSlider(value=depth, min=0, max=4, description="hidden layers", style=style,
                                    continuous_update=False),
-        "activation": widgets.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation",
+        "activation": widgets.Dropdown(options=list(HIDDEN_ACTIVATIONS), value=activation, description="activation",
                                        style=style),
         "epochs": widgets.IntSlider(value=epochs, min=50, max=1000, step=50, description="epochs", style=style,
                                     continuous_update=False),
