@@ -20,13 +20,13 @@ STUDENT_COPIES = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHECKER_CALL = re.compile(r"\bcheck_\w+\(")
 
 
-def current_env_kernel_manager():
-    """tools/time_notebooks.py's kernel manager: a kernel running this very interpreter."""
+def load_notebook_tool():
+    """tools/time_notebooks.py, whose client runs a kernel of this very interpreter."""
     spec = importlib.util.spec_from_file_location("time_notebooks", REPO_ROOT / "tools" / "time_notebooks.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("time_notebooks", module)
     spec.loader.exec_module(module)
-    return module.CURRENT_ENV_KERNEL, module._current_env_kernel_manager_class()
+    return module
 
 
 def output_text(cell: dict) -> str:
@@ -42,12 +42,9 @@ def output_text(cell: dict) -> str:
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in STUDENT_COPIES])
 def test_student_copy_runs_and_every_checker_reports_the_unfinished_exercise(path):
     import nbformat
-    from nbclient import NotebookClient
 
-    kernel_name, manager_class = current_env_kernel_manager()
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=600, kernel_name=kernel_name, kernel_manager_class=manager_class,
-                   allow_errors=True, resources={"metadata": {"path": str(path.parent)}}).execute()
+    load_notebook_tool().notebook_client(notebook, path.parent, cell_timeout=600, allow_errors=True).execute()
 
     errors = [(index + 1, output.get("ename"), output.get("evalue", "")[:200])
               for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"

@@ -94,6 +94,50 @@ def _current_env_kernel_manager_class():
     return CurrentEnvKernelManager
 
 
+POLL_SLICE_SECONDS = 1.0
+
+
+def _sliced(get_msg, slice_seconds: float = POLL_SLICE_SECONDS):
+    """``get_msg`` that waits in short slices instead of one long wait, to the same overall timeout.
+
+    nbclient waits for a cell's reply with a single ``get_msg(timeout=cell_timeout)``. With widget
+    messages in flight that wait sometimes misses the reply already queued on the socket and sleeps
+    for the whole timeout (jupyter/nbclient#312): the run hangs with an idle kernel. We saw it here
+    about once in ten runs of a notebook with widgets. A new short wait sees the queued reply at once.
+    """
+    from queue import Empty
+
+    async def sliced_get_msg(timeout: float | None = None, **kwargs):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = slice_seconds if deadline is None else min(slice_seconds, max(0.0, deadline - time.monotonic()))
+            try:
+                return await get_msg(timeout=wait, **kwargs)
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    return sliced_get_msg
+
+
+def notebook_client(notebook, folder: Path, *, cell_timeout: float | None = 600, allow_errors: bool = False,
+                    kernel_name: str = CURRENT_ENV_KERNEL, **hooks):
+    """An nbclient ``NotebookClient`` for ``notebook``: a kernel of this interpreter, started in ``folder``,
+    whose waits for replies and outputs are sliced (see :func:`_sliced`)."""
+    from nbclient import NotebookClient
+
+    class SlicedPollClient(NotebookClient):
+        async def async_start_new_kernel_client(self):
+            client = await super().async_start_new_kernel_client()
+            for channel in (self.kc.shell_channel, self.kc.iopub_channel):
+                channel.get_msg = _sliced(channel.get_msg)
+            return client
+
+    return SlicedPollClient(notebook, timeout=cell_timeout, kernel_name=kernel_name, allow_errors=allow_errors,
+                            kernel_manager_class=_current_env_kernel_manager_class(),
+                            resources={"metadata": {"path": str(folder)}}, **hooks)
+
+
 def execute_notebook(path: Path, env: dict[str, str], *, cell_timeout: float | None = 600,
                      kernel_name: str = CURRENT_ENV_KERNEL) -> tuple[float, list[float]]:
     """Run ``path`` in a fresh kernel (cwd = its folder); return (wall seconds, seconds per cell).
@@ -102,7 +146,6 @@ def execute_notebook(path: Path, env: dict[str, str], *, cell_timeout: float | N
     notebook file is not modified.
     """
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     path = Path(path).resolve()
@@ -116,11 +159,8 @@ def execute_notebook(path: Path, env: dict[str, str], *, cell_timeout: float | N
     def on_executed(cell, cell_index, execute_reply):
         cell_seconds[cell_index] = time.perf_counter() - current["started"]
 
-    client = NotebookClient(
-        notebook, timeout=cell_timeout, kernel_name=kernel_name,
-        kernel_manager_class=_current_env_kernel_manager_class(),
-        resources={"metadata": {"path": str(path.parent)}},
-        on_cell_start=on_start, on_cell_executed=on_executed)
+    client = notebook_client(notebook, path.parent, cell_timeout=cell_timeout, kernel_name=kernel_name,
+                             on_cell_start=on_start, on_cell_executed=on_executed)
     started = time.perf_counter()
     try:
         client.execute(env=env)
