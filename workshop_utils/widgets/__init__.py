@@ -7,7 +7,7 @@ keeps what its last redraw computed in ``last_result``, so tests can move a cont
 =======================  ==========================================================================
 module                   widget
 =======================  ==========================================================================
-``slider_plot``          ``SliderPlot``: controls that redraw one plot (00's widget check)
+``slider_plot``          ``ControlledFigure``, the base of every widget; ``SliderPlot`` (00's widget check)
 ``learning_rate``        01: gradient descent on a 1-D function, learning rate on a log slider
 ``logistic_explorer``    02: the learning rate of logistic regression on wine
 ``activations``          03: every activation function with its derivative
@@ -21,7 +21,7 @@ from .decision_surfaces import decision_surface_explorer
 from .learning_rate import DescentExplorer, descent_explorer
 from .logistic_explorer import LogisticExplorer
 from .optimizer_race import OptimizerRace, optimizer_race_widget
-from .slider_plot import SliderPlot
+from .slider_plot import ControlledFigure, SliderPlot
 
-__all__ = ["SliderPlot", "DescentExplorer", "descent_explorer", "LogisticExplorer", "ActivationExplorer",
+__all__ = ["ControlledFigure", "SliderPlot", "DescentExplorer", "descent_explorer", "LogisticExplorer", "ActivationExplorer",
            "activation_explorer", "decision_surface_explorer", "OptimizerRace", "optimizer_race_widget"]

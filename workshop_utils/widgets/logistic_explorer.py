@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import torch
 
 from ..linear_classifiers import classify_training_run, fit_logistic_regression
+from .slider_plot import ControlledFigure
 
 
 def explore_learning_rate(ax_loss, ax_boundary, X: torch.Tensor, y: torch.Tensor, lr: float, steps: int, *,
@@ -34,12 +35,14 @@ def explore_learning_rate(ax_loss, ax_boundary, X: torch.Tensor, y: torch.Tensor
             "accuracy": drawn["accuracy"], "run": run}
 
 
-class LogisticExplorer:
+class LogisticExplorer(ControlledFigure):
     """Sliders for the learning rate (log scale, 1e-3 to 1e3) and the number of steps.
 
     ``controls["lr"]`` and ``controls["steps"]`` are the sliders; setting their ``value`` redraws, and
     ``last_result`` keeps what :func:`explore_learning_rate` returned. ``show()`` returns the widget.
     """
+
+    panels = 2
 
     def __init__(self, X: torch.Tensor, y: torch.Tensor, *, lr: float = 1.0, steps: int = 200,
                  init: tuple[torch.Tensor, float] | None = None, class_names: Sequence[str] | None = None,
@@ -49,53 +52,19 @@ class LogisticExplorer:
         self.X, self.y, self.init = X, y, init
         self.class_names, self.feature_names = class_names, feature_names
         self.figsize, self.resolution = figsize, resolution
-        self.controls = {
+        controls = {
             "lr": widgets.FloatLogSlider(value=lr, base=10, min=-3, max=3, step=0.1, description="learning rate",
                                          readout_format=".3g", continuous_update=False,
                                          style={"description_width": "initial"}),
             "steps": widgets.IntSlider(value=steps, min=10, max=500, step=10, description="steps",
                                        continuous_update=False),
         }
-        self.output = widgets.Output()
-        self.last_result: dict[str, Any] | None = None
-        self.redraw_count = 0
-        for control in self.controls.values():
-            control.observe(self._on_change, names="value")
-        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self.output])
+        self._connect(controls, [list(controls.values())])
 
-    @property
-    def values(self) -> dict[str, Any]:
-        return {name: control.value for name, control in self.controls.items()}
-
-    def _on_change(self, _change=None) -> None:
-        self.redraw()
-
-    def redraw(self) -> dict[str, Any]:
-        """Train and draw with the current slider values; return (and keep) the result."""
-        import matplotlib.pyplot as plt
-        from IPython.display import clear_output, display
-
-        fig, (ax_loss, ax_boundary) = plt.subplots(1, 2, figsize=self.figsize)
-        try:
-            self.last_result = explore_learning_rate(
-                ax_loss, ax_boundary, self.X, self.y, self.controls["lr"].value, self.controls["steps"].value,
-                init=self.init, class_names=self.class_names, feature_names=self.feature_names,
-                resolution=self.resolution)
-            fig.tight_layout()
-        finally:
-            with self.output:
-                clear_output(wait=True)
-                display(fig)
-            plt.close(fig)  # shown once, in the Output, not again below the cell
-        self.redraw_count += 1
-        return self.last_result
-
-    def show(self):
-        """Draw once and return the widget to display (the last expression of a cell)."""
-        self.redraw()
-        return self.widget
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.show())
+    def draw(self, axes) -> dict[str, Any]:
+        """Train and draw with the current slider values; return the result (kept in ``last_result``)."""
+        ax_loss, ax_boundary = axes
+        return explore_learning_rate(
+            ax_loss, ax_boundary, self.X, self.y, self.controls["lr"].value, self.controls["steps"].value,
+            init=self.init, class_names=self.class_names, feature_names=self.feature_names,
+            resolution=self.resolution)

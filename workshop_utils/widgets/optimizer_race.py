@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..optimizer_race import OPTIMIZER_NAMES, SURFACES, RaceResult, get_surface, race, standard_optimizers
+from .slider_plot import ControlledFigure
 
 
 def draw_race(axes, surface: str, lr: float, steps: int, optimizers: list[str]) -> dict[str, RaceResult]:
@@ -17,12 +18,14 @@ def draw_race(axes, surface: str, lr: float, steps: int, optimizers: list[str]) 
     return results
 
 
-class OptimizerRace:
+class OptimizerRace(ControlledFigure):
     """Controls that re-run the race and redraw both panels whenever one of them changes.
 
     ``controls`` has ``surface`` (Dropdown), ``lr`` (FloatLogSlider), ``steps`` (IntSlider) and one
     Checkbox per optimizer name. ``last_result`` is the dict of :class:`RaceResult` of the last redraw.
     """
+
+    panels = 2
 
     def __init__(self, surface: str = "valley", lr: float | None = None, steps: int = 100,
                  optimizers: tuple[str, ...] = OPTIMIZER_NAMES, figsize=(11, 4.2)):
@@ -30,58 +33,26 @@ class OptimizerRace:
 
         lr = get_surface(surface).default_lr if lr is None else lr
         self.figsize = figsize
-        self.controls: dict[str, Any] = {
+        controls: dict[str, Any] = {
             "surface": widgets.Dropdown(options=list(SURFACES), value=surface, description="surface"),
             "lr": widgets.FloatLogSlider(value=lr, base=10, min=-3, max=0, step=0.1, description="lr",
                                          readout_format=".3f"),
             "steps": widgets.IntSlider(value=steps, min=10, max=300, step=10, description="steps"),
         }
         for name in OPTIMIZER_NAMES:
-            self.controls[name] = widgets.Checkbox(value=name in optimizers, description=name, indent=False,
-                                                   layout=widgets.Layout(width="110px"))
-        self.output = widgets.Output()
-        self.last_result: dict[str, RaceResult] | None = None
-        self.redraw_count = 0
-        for control in self.controls.values():
-            control.observe(self._on_change, names="value")
-        settings = [self.controls[key] for key in ("surface", "lr", "steps")]
-        boxes = [self.controls[name] for name in OPTIMIZER_NAMES]
-        self.widget = widgets.VBox([widgets.HBox(settings), widgets.HBox(boxes), self.output])
+            controls[name] = widgets.Checkbox(value=name in optimizers, description=name, indent=False,
+                                              layout=widgets.Layout(width="110px"))
+        settings = [controls[key] for key in ("surface", "lr", "steps")]
+        self._connect(controls, [settings, [controls[name] for name in OPTIMIZER_NAMES]])
 
     @property
     def chosen_optimizers(self) -> list[str]:
         return [name for name in OPTIMIZER_NAMES if self.controls[name].value]
 
-    def _on_change(self, _change=None) -> None:
-        self.redraw()
-
-    def redraw(self) -> dict[str, RaceResult]:
-        """Run the race with the current settings and draw it into the Output area."""
-        import matplotlib.pyplot as plt
-        from IPython.display import clear_output, display
-
-        fig, axes = plt.subplots(1, 2, figsize=self.figsize)
-        try:
-            self.last_result = draw_race(axes, self.controls["surface"].value, self.controls["lr"].value,
-                                         self.controls["steps"].value, self.chosen_optimizers)
-            fig.tight_layout()
-        finally:
-            with self.output:
-                clear_output(wait=True)
-                display(fig)
-            plt.close(fig)
-        self.redraw_count += 1
-        return self.last_result
-
-    def show(self):
-        """Draw once and return the widget to display (the last expression of a cell)."""
-        self.redraw()
-        return self.widget
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.show())
+    def draw(self, axes) -> dict[str, RaceResult]:
+        """Run the race with the current settings and draw it on both panels."""
+        return draw_race(axes, self.controls["surface"].value, self.controls["lr"].value,
+                         self.controls["steps"].value, self.chosen_optimizers)
 
 
 def optimizer_race_widget(surface: str = "valley", **options: Any) -> OptimizerRace:

@@ -1,4 +1,4 @@
-"""Thin interactive wrappers around plain, tested functions.
+"""Controls that redraw one matplotlib figure: the base of every widget in this package.
 
 Only core ipywidgets (sliders, dropdowns, Output, VBox/HBox) are used, so the same code runs on
 ipywidgets 7.7 (Colab) and 8.x (JupyterLab 4). Each widget keeps the result of its last redraw in
@@ -7,28 +7,32 @@ ipywidgets 7.7 (Colab) and 8.x (JupyterLab 4). Each widget keeps the result of i
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 
-class SliderPlot:
-    """Controls that redraw a matplotlib figure whenever one of them changes.
+class ControlledFigure:
+    """Controls whose every change redraws a new figure of ``panels`` axes side by side.
 
-    ``draw(ax, **values)`` does the drawing (a plain function you can test without widgets) and may
-    return anything; that return value is kept in ``last_result``.
+    A subclass builds its controls, calls :meth:`_connect`, and implements :meth:`draw`, which
+    draws on the axes with the current ``values`` and returns what tests and the notebook may check
+    (kept in ``last_result``). ``redraw_count`` counts redraws; ``show()`` draws once and returns the
+    widget to display.
     """
 
-    def __init__(self, draw: Callable[..., Any], controls: dict[str, Any], figsize=(6, 3)):
+    panels = 1
+    figsize: tuple[float, float] = (6, 3)
+
+    def _connect(self, controls: dict[str, Any], rows: Sequence[Sequence[Any]], extra: Sequence[Any] = ()) -> None:
+        """Keep ``controls``, redraw when any changes, and lay out ``rows`` of them, ``extra``, then the figure."""
         import ipywidgets as widgets  # lazy: importing workshop_utils must not need a front-end
 
-        self._draw = draw
         self.controls = controls
-        self.figsize = figsize
         self.output = widgets.Output()
         self.last_result: Any = None
         self.redraw_count = 0
         for control in controls.values():
             control.observe(self._on_change, names="value")
-        self.widget = widgets.VBox([widgets.HBox(list(controls.values())), self.output])
+        self.widget = widgets.VBox([widgets.HBox(list(row)) for row in rows] + list(extra) + [self.output])
 
     @property
     def values(self) -> dict[str, Any]:
@@ -37,14 +41,20 @@ class SliderPlot:
     def _on_change(self, _change=None) -> None:
         self.redraw()
 
+    def draw(self, axes) -> Any:
+        """Draw on ``axes`` (one Axes, or an array of ``panels``) with the current values."""
+        raise NotImplementedError
+
     def redraw(self) -> Any:
         """Draw with the current control values into the Output area; return what ``draw`` returned."""
         import matplotlib.pyplot as plt
         from IPython.display import clear_output, display
 
-        fig, ax = plt.subplots(figsize=self.figsize)
+        fig, axes = plt.subplots(1, self.panels, figsize=self.figsize)
         try:
-            self.last_result = self._draw(ax, **self.values)
+            self.last_result = self.draw(axes)
+            if self.panels > 1:
+                fig.tight_layout()
         finally:
             with self.output:
                 clear_output(wait=True)
@@ -58,7 +68,23 @@ class SliderPlot:
         self.redraw()
         return self.widget
 
-    def _ipython_display_(self):  # lets `SliderPlot(...)` as a cell's last line show itself
+    def _ipython_display_(self):  # lets the object as a cell's last line show itself
         from IPython.display import display
 
         display(self.show())
+
+
+class SliderPlot(ControlledFigure):
+    """Controls that redraw a matplotlib figure whenever one of them changes.
+
+    ``draw(ax, **values)`` does the drawing (a plain function you can test without widgets) and may
+    return anything; that return value is kept in ``last_result``.
+    """
+
+    def __init__(self, draw: Callable[..., Any], controls: dict[str, Any], figsize=(6, 3)):
+        self._draw = draw
+        self.figsize = figsize
+        self._connect(controls, [list(controls.values())])
+
+    def draw(self, axes) -> Any:
+        return self._draw(axes, **self.values)
