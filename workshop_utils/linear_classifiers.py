@@ -22,14 +22,15 @@ from typing import Sequence
 
 import torch
 
+from .descent import CONVERGES, DIVERGES, TOO_SLOW
+
 #: Probabilities are clamped into [EPSILON, 1 - EPSILON] before taking logs. 1e-7, not smaller: in
 #: float32, ``1 - 1e-12`` rounds to exactly 1 and ``log(1 - p)`` would still be ``-inf``.
 EPSILON = 1e-7
 
-TOO_SLOW = "too slow"
-CONVERGES = "converges"
+# Run labels: the words of notebook 01's gradient-descent explorer, but one. 01 sees the path of x and
+# can tell "oscillates (but converges)"; a loss curve only shows that the loss goes up and down.
 OSCILLATES = "oscillates"
-DIVERGES = "diverges"
 RUN_LABELS = (TOO_SLOW, CONVERGES, OSCILLATES, DIVERGES)
 
 
