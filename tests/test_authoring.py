@@ -547,3 +547,33 @@ def test_kernel_env_modes():
     assert timer.kernel_env("full", base) == {"PATH": "/bin", "WANDB_MODE": "disabled"}
     with pytest.raises(ValueError):
         timer.kernel_env("fast", base)
+
+
+def test_sliced_waits_find_a_queued_reply_and_keep_the_overall_timeout():
+    import asyncio
+    import time
+    from queue import Empty
+
+    timer = load_tool("time_notebooks")
+    waits: list[float | None] = []
+
+    def channel(misses: int):
+        async def get_msg(timeout=None):
+            waits.append(timeout)
+            if len(waits) <= misses:
+                await asyncio.sleep(min(timeout, 0.01))
+                raise Empty
+            return {"msg": "reply"}
+        return get_msg
+
+    # A wait that misses the reply (as nbclient#312 does) is followed by a new short one that finds it.
+    assert asyncio.run(timer._sliced(channel(misses=3), slice_seconds=0.01)(timeout=600)) == {"msg": "reply"}
+    assert len(waits) == 4 and all(wait <= 0.01 for wait in waits)
+    waits.clear()
+    assert asyncio.run(timer._sliced(channel(misses=2), slice_seconds=0.01)(timeout=None)) == {"msg": "reply"}
+    # Nothing ever comes: Empty once the overall timeout has passed, not before.
+    waits.clear()
+    started = time.monotonic()
+    with pytest.raises(Empty):
+        asyncio.run(timer._sliced(channel(misses=10**6), slice_seconds=0.01)(timeout=0.2))
+    assert 0.2 <= time.monotonic() - started < 2
