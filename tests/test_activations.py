@@ -11,7 +11,8 @@ from matplotlib.figure import Figure
 from workshop_utils.activations import (
     RRELU_EVAL_SLOPE, activation_names, activation_table, activation_table_markdown,
     autograd_derivative, away_from_kinks, get_activation)
-from workshop_utils.plots.functions import plot_activation, plot_curves, plot_function_and_derivative, plot_line_fits
+from workshop_utils.plots.curves import plot_named_curves
+from workshop_utils.plots.functions import plot_activation, plot_function_and_derivative, plot_line_fits
 from workshop_utils.widgets.activations import ActivationExplorer, draw_activation
 
 DECK_NAMES = ["Identity", "Binary step", "Logistic (sigmoid)", "Tanh", "ArcTan", "ReLU", "PReLU", "ELU",
@@ -85,8 +86,11 @@ def test_plot_activation_skips_markers_at_the_kink():
 
 def test_plot_curves_and_line_fits_return_what_they_drew():
     x = torch.linspace(0, 1, 5)
-    curves = plot_curves(Figure().add_subplot(), x, {"square": x ** 2}, xlabel="x", ylabel="y", title="t")
-    assert torch.equal(curves["square"], x ** 2)
+    ax = Figure().add_subplot()
+    curves = plot_named_curves(ax, {"square": (x, x ** 2), "line": (x, x)}, xlabel="x", ylabel="y", title="t",
+                               log_x=True)
+    assert curves["square"].tolist() == pytest.approx((x[1:] ** 2).tolist())  # x = 0 cannot sit on a log axis
+    assert [line.get_label() for line in ax.get_lines()] == ["square", "line"] and ax.get_xscale() == "log"
     outliers = torch.tensor([False, False, False, False, True])
     drawn = plot_line_fits(Figure().add_subplot(), x, 2 * x, {"fit": (2.0, 1.0)}, outliers=outliers)
     assert torch.allclose(drawn["fit"], 2 * drawn["x"] + 1)

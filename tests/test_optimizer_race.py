@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from workshop_utils.optimizer_race import (
     OPTIMIZER_NAMES, SURFACES, final_losses, get_surface, race, run_optimizer, standard_optimizers)
-from workshop_utils.plots.surfaces import plot_loss_curves, plot_paths, plot_race, plot_surface_contours
+from workshop_utils.plots.surfaces import plot_race_losses, plot_paths, plot_race, plot_surface_contours
 from workshop_utils.widgets.optimizer_race import OptimizerRace
 
 
@@ -85,7 +85,7 @@ def test_plots_return_what_they_drew():
     assert contours["z"].shape == (40, 40) and contours["z"].min() >= 0
     paths = plot_paths(Figure().add_subplot(), results)
     assert paths["SGD"].shape == (21, 2)
-    curves = plot_loss_curves(Figure().add_subplot(), results, floor=1e-6)
+    curves = plot_race_losses(Figure().add_subplot(), results, floor=1e-6)
     assert curves["Adam"].min() >= 1e-6
     figure = Figure()
     finals = plot_race(figure.subplots(1, 2), "valley", results)

@@ -9,9 +9,9 @@ module             pictures
 =================  ===============================================================================
 ``style``          ``OKABE_ITO`` colours and ``use_workshop_style()``
 ``boundaries``     decision boundaries of 2-D classifiers; a linear boundary's line
-``curves``         training histories; ``LiveCurves`` that update while a model trains
+``curves``         named curves side by side; training histories; ``LiveCurves`` that update while training
 ``descent``        1-D gradient descent paths and learning-rate comparisons
-``functions``      a function with its derivative (activations), curves, line fits
+``functions``      a function with its derivative (activations), line fits
 ``linear_models``  perceptron lines per epoch, mistakes, the log-loss penalty, loss curves
 ``surfaces``       2-D loss surfaces with optimizer paths
 ``setup_check``    the sine wave of notebook 00's widget check

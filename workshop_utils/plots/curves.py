@@ -4,6 +4,8 @@ A history is a pandas DataFrame with an ``epoch`` column and columns named ``<sp
 ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc``: what :func:`workshop_utils.full_batch_training.
 train_full_batch` returns and what :class:`LiveCurves` collects. Any metric name works.
 
+- :func:`plot_named_curves` draws any named curves ``{name: (xs, ys)}`` on one axes (loss curves of
+  several runs, loss functions side by side...);
 - :func:`plot_history` draws a finished history on axes you pass in;
 - :class:`LiveCurves` redraws the same figure in place after every epoch while a model trains
   (in JupyterLab, Colab and headless runs alike).
@@ -11,7 +13,7 @@ train_full_batch` returns and what :class:`LiveCurves` collects. Any metric name
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,38 @@ from .style import OKABE_ITO
 SPLIT_COLOURS = {"train": OKABE_ITO[0], "val": OKABE_ITO[1], "test": OKABE_ITO[2]}
 SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 METRIC_NAMES = {"loss": "loss", "acc": "accuracy", "accuracy": "accuracy"}
+
+
+def plot_named_curves(ax, curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, xlabel: str,
+                      ylabel: str, title: str | None = None, log_x: bool = False, log_y: bool = False,
+                      ylim: tuple[float, float] | None = None, colours: Mapping[str, str] | None = None,
+                      linewidth: float = 2.0, legend_size: float = 9) -> dict[str, np.ndarray]:
+    """One line per ``name: (xs, ys)`` on ``ax``, in the workshop colours; returns each curve's ys as drawn.
+
+    With ``log_x``, points at x <= 0 (step 0, no examples seen yet) are left out: a log axis cannot show
+    them. ``colours`` maps a name to its colour where a curve needs a fixed one.
+    """
+    drawn = {}
+    for index, (name, (xs, ys)) in enumerate(curves.items()):
+        xs = np.asarray(xs, dtype=float)
+        ys = np.asarray(ys, dtype=float)
+        if log_x:
+            xs, ys = xs[xs > 0], ys[xs > 0]
+        colour = (colours or {}).get(name, OKABE_ITO[index % len(OKABE_ITO)])
+        ax.plot(xs, ys, color=colour, label=name, linewidth=linewidth)
+        drawn[name] = ys
+    if log_x:
+        ax.set_xscale("log")
+    if log_y:
+        ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=legend_size)
+    return drawn
 
 
 def split_column(column: str) -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""Pictures of 1-D functions: an activation and its derivative, loss curves, line fits to data.
+"""Pictures of 1-D functions: an activation and its derivative, line fits to data.
 
 Each function draws on the ``ax`` you pass and returns the numbers it drew.
 """
@@ -62,20 +62,6 @@ def plot_activation(ax, activation: Activation, alpha: float | None = None, *, x
     ax.set_ylim(low, high)
     drawn["alpha"] = parameter
     return drawn
-
-
-def plot_curves(ax, x: Tensor, curves: Mapping[str, Tensor], *, xlabel: str, ylabel: str, title: str,
-                ylim: tuple[float, float] | None = None) -> dict[str, Tensor]:
-    """Several named curves y(x) on one ``ax``, in the workshop colours; returns ``curves``."""
-    for index, (label, y) in enumerate(curves.items()):
-        ax.plot(x, y, color=OKABE_ITO[index % len(OKABE_ITO)], linewidth=2, label=label)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    if ylim is not None:
-        ax.set_ylim(*ylim)
-    ax.legend()
-    return dict(curves)
 
 
 def plot_line_fits(ax, x: Tensor, y: Tensor, fits: Mapping[str, tuple[float, float]], *,

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from .boundaries import plot_decision_boundary, plot_linear_boundary
+from .curves import plot_named_curves
 from .style import OKABE_ITO
 
 # Blue for class 0, red for class 1: the colours plot_decision_boundary uses over its probability shading.
@@ -100,22 +101,8 @@ def plot_loss_curves(ax, curves: dict[str, tuple[Sequence[float], Sequence[float
                      ylabel: str = "log loss (all data)", title: str | None = None, log_x: bool = False
                      ) -> dict[str, float]:
     """One line per ``name: (xs, losses)``; returns each curve's last loss."""
-    last = {}
-    for colour, (name, (xs, losses)) in zip(OKABE_ITO, curves.items()):
-        xs = np.asarray(xs, dtype=float)
-        losses = np.asarray(losses, dtype=float)
-        if log_x:  # step 0 / zero examples cannot sit on a log axis
-            xs, losses = xs[xs > 0], losses[xs > 0]
-        ax.plot(xs, losses, color=colour, label=name, linewidth=1.5)
-        last[name] = float(losses[-1])
-    if log_x:
-        ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize=9)
-    return last
+    drawn = plot_named_curves(ax, curves, xlabel=xlabel, ylabel=ylabel, title=title, log_x=log_x, linewidth=1.5)
+    return {name: float(losses[-1]) for name, losses in drawn.items()}
 
 
 def plot_training_run(ax_loss, ax_boundary, X: torch.Tensor, y: torch.Tensor, losses: Sequence[float],

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from ..optimizer_race import OPTIMIZER_NAMES, RaceResult, Surface, get_surface
+from .curves import plot_named_curves
 from .style import OKABE_ITO
 
 
@@ -70,20 +71,15 @@ def plot_paths(ax, results: Mapping[str, RaceResult], *, start_marker: bool = Tr
     return drawn
 
 
-def plot_loss_curves(ax, results: Mapping[str, RaceResult], *, floor: float = 1e-12) -> dict[str, np.ndarray]:
+def plot_race_losses(ax, results: Mapping[str, RaceResult], *, floor: float = 1e-12) -> dict[str, np.ndarray]:
     """Loss against step on a log scale (every surface's minimum is 0); values below ``floor`` are clipped."""
-    drawn = {}
-    for index, (name, result) in enumerate(results.items()):
-        losses = np.clip(result.losses.numpy(), floor, None)
-        ax.plot(np.arange(len(losses)), losses, color=optimizer_colour(name, index), linewidth=2,
-                label=name + (" (diverged)" if result.diverged else ""))
-        drawn[name] = losses
-    ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss (log scale)")
-    ax.set_title("loss after each step")
-    ax.legend(fontsize=8)
-    return drawn
+    labels = {name: name + (" (diverged)" if result.diverged else "") for name, result in results.items()}
+    curves = {labels[name]: (np.arange(len(result.losses)), np.clip(result.losses.numpy(), floor, None))
+              for name, result in results.items()}
+    colours = {labels[name]: optimizer_colour(name, index) for index, name in enumerate(results)}
+    drawn = plot_named_curves(ax, curves, xlabel="step", ylabel="loss (log scale)", title="loss after each step",
+                              log_y=True, colours=colours, legend_size=8)
+    return {name: drawn[labels[name]] for name in results}
 
 
 def plot_race(axes, surface: str | Surface, results: Mapping[str, RaceResult]) -> dict[str, float]:
@@ -91,5 +87,5 @@ def plot_race(axes, surface: str | Surface, results: Mapping[str, RaceResult]) -
     path_ax, loss_ax = axes
     plot_surface_contours(path_ax, surface)
     plot_paths(path_ax, results, legend=False)  # the loss panel's legend names the colours
-    plot_loss_curves(loss_ax, results)
+    plot_race_losses(loss_ax, results)
     return {name: result.final_loss for name, result in results.items()}
