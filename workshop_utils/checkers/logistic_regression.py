@@ -15,6 +15,7 @@ import torch
 from .. import linear_classifiers as reference
 from ..data.synthetic import XOR_INPUTS, XOR_LABELS, linearly_separable_points
 from .core import Feedback, checker, failed, passed, run_attempt
+from .tensor_checks import describe
 
 PERCEPTRON = "Exercise 02.1 (perceptron learning rule)"
 SIGMOID = "Exercise 02.2 (numerically stable sigmoid)"
@@ -41,12 +42,6 @@ def _numbers(value: Any) -> torch.Tensor | None:
         return torch.as_tensor(value, dtype=torch.float64).reshape(-1)
     except (TypeError, ValueError, RuntimeError):
         return None
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, torch.Tensor):
-        return f"tensor of shape {tuple(value.shape)}, dtype {value.dtype}"
-    return type(value).__name__
 
 
 # ------------------------------------------------------------------------------------ 02.1 the perceptron
@@ -130,20 +125,20 @@ def _read_perceptron_result(result: Any, epochs: int) -> tuple[torch.Tensor, flo
         return failed(PERCEPTRON, "train_perceptron returned None: is `return w, b, mistakes_per_epoch` missing?")
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         return failed(PERCEPTRON, "train_perceptron must return three things: (w, b, mistakes_per_epoch).",
-                      got=_type_name(result) if not isinstance(result, (tuple, list)) else f"{len(result)} values")
+                      got=describe(result) if not isinstance(result, (tuple, list)) else f"{len(result)} values")
     w_value, b_value, mistakes_value = result
     w = _numbers(w_value)
     if w is None or w.numel() != 2:
         return failed(PERCEPTRON, "w must hold one weight per input feature: 2 numbers here.",
-                      got=_type_name(w_value), hint="start from w = torch.zeros(X.shape[1]).")
+                      got=describe(w_value), hint="start from w = torch.zeros(X.shape[1]).")
     b = _numbers(b_value)
     if b is None or b.numel() != 1:
-        return failed(PERCEPTRON, "b must be one number.", got=_type_name(b_value),
+        return failed(PERCEPTRON, "b must be one number.", got=describe(b_value),
                       hint="start from b = 0.0 and update it with b = b + lr * (target - output).")
     counts = _numbers(mistakes_value)
     if counts is None or counts.dim() != 1 or not torch.equal(counts, counts.round()):
         return failed(PERCEPTRON, "mistakes_per_epoch must be a list of whole numbers, one per epoch.",
-                      got=_type_name(mistakes_value))
+                      got=describe(mistakes_value))
     mistakes = [int(c) for c in counts]
     if not torch.isfinite(w).all() or not math.isfinite(float(b)):
         return failed(PERCEPTRON, "w or b is not finite (inf or NaN).", got=f"w = {_fmt(w)}, b = {_fmt(float(b))}")
@@ -237,7 +232,7 @@ def _call_sigmoid(sigmoid: Callable[..., Any], z: torch.Tensor, tried: str) -> t
         return failed(SIGMOID, "sigmoid returned None: did you forget `return`?", tried=tried)
     if not isinstance(result, torch.Tensor):
         return failed(SIGMOID, "sigmoid must return a torch tensor (the same shape as z).", tried=tried,
-                      got=_type_name(result), hint="use torch.exp (math.exp and NumPy work on numbers, not tensors).")
+                      got=describe(result), hint="use torch.exp (math.exp and NumPy work on numbers, not tensors).")
     if result.shape != z.shape:
         return failed(SIGMOID, "sigmoid must keep the shape of its input: one probability per z.", tried=tried,
                       expected=f"shape {tuple(z.shape)}", got=f"shape {tuple(result.shape)}")
@@ -318,10 +313,10 @@ def _call_loss(log_loss: Callable[..., Any], p: torch.Tensor, y: torch.Tensor, t
     value = _numbers(result)
     if value is None:
         return failed(LOG_LOSS, "log_loss must return a number (a 0-d tensor or a float).", tried=tried,
-                      got=_type_name(result))
+                      got=describe(result))
     if value.numel() != 1:
         return failed(LOG_LOSS, "log_loss must return ONE number, the mean over all points.", tried=tried,
-                      got=_type_name(result), hint="finish with .mean() over the per-point penalties.")
+                      got=describe(result), hint="finish with .mean() over the per-point penalties.")
     return float(value)
 
 
@@ -400,11 +395,11 @@ def check_log_loss_gradients(log_loss_gradients: Callable[..., Any]) -> Feedback
                           tried=tried)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             return failed(GRADIENT, "log_loss_gradients must return two things: (grad_w, grad_b).", tried=tried,
-                          got=_type_name(result))
+                          got=describe(result))
         grad_w_value, grad_b_value = result
         if not isinstance(grad_w_value, torch.Tensor):
             return failed(GRADIENT, "grad_w must be a torch tensor: the training loop computes w - lr * grad_w.",
-                          tried=tried, got=_type_name(grad_w_value),
+                          tried=tried, got=describe(grad_w_value),
                           hint="keep the computation in torch: X.T @ (p - y) / len(y) is already a tensor.")
         if tuple(grad_w_value.shape) != (d,):
             return failed(GRADIENT, "grad_w must have the shape of w: one number per weight.", tried=tried,
@@ -414,9 +409,9 @@ def check_log_loss_gradients(log_loss_gradients: Callable[..., Any]) -> Feedback
         grad_w, grad_b = _numbers(grad_w_value), _numbers(grad_b_value)
         if grad_w is None or grad_w.numel() != d:
             return failed(GRADIENT, f"grad_w must be {d} numbers, one per weight.", tried=tried,
-                          got=_type_name(grad_w_value))
+                          got=describe(grad_w_value))
         if grad_b is None or grad_b.numel() != 1:
-            return failed(GRADIENT, "grad_b must be one number.", tried=tried, got=_type_name(grad_b_value),
+            return failed(GRADIENT, "grad_b must be one number.", tried=tried, got=describe(grad_b_value),
                           hint="the bias gets the mean of (p - y) over the points.")
         expected_w, expected_b = _autograd_gradients(X, y, w, b)
         right_w = torch.allclose(grad_w, expected_w, atol=1e-5, rtol=1e-4)

@@ -14,13 +14,17 @@ from .core import AttemptError, failed, run_attempt
 
 
 def describe(value: Any) -> str:
-    """What the attendee's code returned, in words: type, and shape and dtype for tensors."""
+    """What the attendee's code returned, in words: type, and shape and dtype for tensors and arrays."""
     if value is None:
         return "None (did you forget `return`?)"
     if torch.is_tensor(value):
         return f"a tensor of shape {tuple(value.shape)}, dtype {str(value.dtype).replace('torch.', '')}"
+    if type(value).__module__ == "numpy" and hasattr(value, "shape"):
+        return f"a NumPy array of shape {tuple(value.shape)}, dtype {value.dtype}"
     if isinstance(value, (tuple, list)):
         return f"a {type(value).__name__} of {len(value)} item(s)"
+    if isinstance(value, bool):
+        return f"a Python bool ({value})"
     if isinstance(value, (int, float)):
         return f"a Python {type(value).__name__} ({value:g})"
     return f"a {type(value).__module__}.{type(value).__name__}"

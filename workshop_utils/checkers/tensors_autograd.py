@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator, Sequence
 import torch
 
 from .core import AttemptError, Feedback, checker, failed, passed, run_attempt
+from .tensor_checks import describe
 
 EX_IMAGE_BATCH = "Exercise 01.1 (a batch of images)"
 EX_FLATTEN = "Exercise 01.2 (flatten a batch)"
@@ -81,19 +82,6 @@ def _count_autograd_calls() -> Iterator[dict[str, int]]:
         torch.autograd.backward, torch.autograd.grad = original_backward, original_grad
 
 
-def _describe(value: Any) -> str:
-    """What a returned value is, in a few words: its type, and shape and dtype for arrays."""
-    if value is None:
-        return "None"
-    if isinstance(value, torch.Tensor):
-        return f"a tensor of shape {tuple(value.shape)}, dtype {value.dtype}"
-    if type(value).__module__ == "numpy" and hasattr(value, "shape"):
-        return f"a NumPy array of shape {tuple(value.shape)}, dtype {value.dtype}"
-    if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of {len(value)} item(s)"
-    return f"a {type(value).__name__}: {value!r}"
-
-
 def _as_float(value: Any) -> float | None:
     """A number (int, float, NumPy scalar, one-element tensor) as a float; None for anything else."""
     if isinstance(value, bool):
@@ -132,7 +120,7 @@ def check_image_batch(make_image_batch: Callable[[], torch.Tensor]) -> Feedback:
         hint = ("build it with PyTorch: `torch.zeros(...)` (or convert with `torch.from_numpy`)."
                 if type(images).__module__ == "numpy" else "build it with `torch.zeros(...)`.")
         return failed(EX_IMAGE_BATCH, "the batch must be a PyTorch tensor.", expected=expected,
-                      got=_describe(images), hint=hint)
+                      got=describe(images), hint=hint)
     shape = tuple(images.shape)
     if shape != IMAGE_BATCH_SHAPE:
         return failed(EX_IMAGE_BATCH, _image_shape_problem(shape), expected=f"shape {IMAGE_BATCH_SHAPE}",
@@ -201,7 +189,7 @@ def check_flatten_images(flatten_images: Callable[[torch.Tensor], torch.Tensor])
                           hint="return a new view or tensor; don't modify `images` in place.")
         if not isinstance(got, torch.Tensor):
             return failed(EX_FLATTEN, "flatten_images must return a tensor.", tried=description,
-                          expected=f"a tensor of shape {tuple(expected.shape)}", got=_describe(got),
+                          expected=f"a tensor of shape {tuple(expected.shape)}", got=describe(got),
                           hint="did you forget `return`?" if got is None else None)
         shape = tuple(got.shape)
         if shape != tuple(expected.shape):
@@ -270,7 +258,7 @@ def check_standardize_columns(standardize_columns: Callable[[torch.Tensor], torc
                                "a new tensor. Keep X as it was.")
         if not isinstance(got, torch.Tensor):
             return failed(EX_STANDARDIZE, "standardize_columns must return a tensor.", tried=description,
-                          expected=f"a tensor of shape {tuple(X.shape)}", got=_describe(got),
+                          expected=f"a tensor of shape {tuple(X.shape)}", got=describe(got),
                           hint="did you forget `return`?" if got is None else None)
         if tuple(got.shape) != tuple(X.shape):
             return failed(EX_STANDARDIZE, "the result must have the same shape as X.", tried=description,
@@ -346,12 +334,12 @@ def _three_numbers(exercise: str, got: Any, tried: str, *, tensors: bool = False
         return failed(exercise, "the function returned None.", tried=tried, expected="(df_dx, df_dy, df_dz)",
                       hint="end with `return df_dx, df_dy, df_dz`.")
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        return failed(exercise, "return three values: (df_dx, df_dy, df_dz).", tried=tried, got=_describe(got))
+        return failed(exercise, "return three values: (df_dx, df_dy, df_dz).", tried=tried, got=describe(got))
     values = []
     for name, value in zip(("df_dx", "df_dy", "df_dz"), got):
         number = _as_float(value)
         if number is None:
-            return failed(exercise, f"{name} must be a number.", tried=tried, got=_describe(value))
+            return failed(exercise, f"{name} must be a number.", tried=tried, got=describe(value))
         values.append(number)
     return values
 
@@ -401,7 +389,7 @@ def check_grads_with_autograd(grads_with_autograd: Callable[[float, float, float
                                   tried=tried, hint=f"return `{name}.grad`, the gradient autograd stored.")
                 if not isinstance(value, torch.Tensor):
                     return failed(EX_AUTOGRAD, f"the value for {name} should be the tensor {name}.grad.",
-                                  tried=tried, got=_describe(value),
+                                  tried=tried, got=describe(value),
                                   hint="return `x.grad, y.grad, z.grad` as they are (tensors), not numbers.")
         values = _three_numbers(EX_AUTOGRAD, got, tried)
         if isinstance(values, Feedback):
@@ -476,12 +464,12 @@ def check_sigmoid_net_grads(sigmoid_net_grads: Callable[..., tuple[float, float,
                                "the checker compares your numbers with autograd's.")
         if got is None or not isinstance(got, (tuple, list)) or len(got) != 3:
             return failed(EX_CHAIN_RULE, "return three numbers: (dL_dw1, dL_db1, dL_dw2).", tried=tried,
-                          got=_describe(got), hint="did you forget `return`?" if got is None else None)
+                          got=describe(got), hint="did you forget `return`?" if got is None else None)
         values = [_as_float(value) for value in got]
         if any(value is None for value in values):
             bad = next(name for name, value in zip(names, values) if value is None)
             return failed(EX_CHAIN_RULE, f"{bad} must be a number.", tried=tried,
-                          got=_describe(got[values.index(None)]))
+                          got=describe(got[values.index(None)]))
         expected = sigmoid_net_reference(*inputs)
         wrong = [name for name, g, e in zip(names, values, expected) if not _close(g, e)]
         if not wrong:
@@ -540,13 +528,13 @@ def check_gradient_descent(gradient_descent: Callable[[Callable[[float], float],
         if _as_float(got) is not None and not isinstance(got, (list, tuple)):
             return failed(EX_DESCENT, "you returned one number (the last x?): return the whole list of x values, "
                                       "starting with x0.", tried=tried, expected=f"{steps + 1} values",
-                          got=_describe(got))
+                          got=describe(got))
         try:
             values = [_as_float(value) for value in got]
         except TypeError:
-            return failed(EX_DESCENT, "return a list of numbers.", tried=tried, got=_describe(got))
+            return failed(EX_DESCENT, "return a list of numbers.", tried=tried, got=describe(got))
         if any(value is None for value in values):
-            return failed(EX_DESCENT, "every entry of the list must be a number.", tried=tried, got=_describe(got))
+            return failed(EX_DESCENT, "every entry of the list must be a number.", tried=tried, got=describe(got))
         if len(values) != steps + 1:
             return failed(EX_DESCENT, _descent_length_problem(values, x0, steps), tried=tried,
                           expected=f"{steps + 1} values: x0 and one per step", got=f"{len(values)} values")
