@@ -14,6 +14,7 @@ module             pictures
 ``functions``      a function with its derivative (activations), line fits
 ``linear_models``  perceptron lines per epoch, mistakes, the log-loss penalty, loss curves
 ``surfaces``       2-D loss surfaces with optimizer paths
+``images``         grids of images, "True: X / Pred: Y" mistakes, confusion matrices
 ``setup_check``    the sine wave of notebook 00's widget check
 =================  ===============================================================================
 """
