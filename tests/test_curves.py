@@ -89,3 +89,17 @@ def test_live_curves_reject_what_is_not_a_number():
         live.update(1)
     with pytest.raises(TypeError, match="train_loss"):
         live.update(1, train_loss="low")
+
+
+def test_live_curves_outside_ipython_show_the_figure_once(monkeypatch):
+    shown = []
+
+    def display_without_ipython(figure, display_id=False):  # IPython's display() returns None in a plain script
+        shown.append(figure)
+        return None
+
+    monkeypatch.setattr("IPython.display.display", display_without_ipython)
+    live = LiveCurves()
+    for epoch in range(1, 4):
+        live.update(epoch, train_loss=1.0 / epoch)
+    assert len(shown) == 1

@@ -198,8 +198,9 @@ class LiveCurves:
         from IPython.display import display
 
         if self._handle is None:
-            self._handle = display(self.figure, display_id=True)  # None outside IPython: printed once
-        else:
+            handle = display(self.figure, display_id=True)
+            self._handle = handle if handle is not None else False  # None outside IPython: shown once only
+        elif self._handle is not False:
             self._handle.update(self.figure)
 
 
