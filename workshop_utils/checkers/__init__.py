@@ -15,11 +15,15 @@ module                      exercises
 ``softmax``, ``losses``     03: a stable softmax, cross-entropy from scratch
 ``optimizers``              03: SGD with momentum by hand
 ``training_loop``           03: ``train_one_epoch`` and ``evaluate``
+``convolution``             04: convolution by hand, output size, parameter count, max pooling,
+                            batch norm, a compact CNN
 ``core``, ``tensor_checks`` what every checker shares: Feedback, running attendee code safely
 ==========================  =================================================================
 """
 
 from .activations import check_activation_derivatives
+from .convolution import (check_batch_norm, check_compact_cnn, check_conv2d, check_conv_output_size,
+                          check_conv_parameter_count, check_max_pool)
 from .core import Feedback, failed, passed, run_attempt
 from .logistic_regression import check_log_loss, check_log_loss_gradients, check_sigmoid, check_train_perceptron
 from .losses import check_cross_entropy
@@ -40,4 +44,6 @@ __all__ = [
     "check_train_perceptron", "check_sigmoid", "check_log_loss", "check_log_loss_gradients",
     "check_xor_mlp", "check_activation_derivatives", "check_collapsed_linear", "check_softmax",
     "check_cross_entropy", "check_momentum_descent", "check_train_one_epoch", "check_evaluate",
+    "check_conv2d", "check_conv_output_size", "check_conv_parameter_count", "check_max_pool", "check_batch_norm",
+    "check_compact_cnn",
 ]

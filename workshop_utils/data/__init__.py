@@ -15,6 +15,7 @@ module                  concern
 ``download``            fetching and verifying files into the cache (``DataUnavailable``)
 ``loaders``             one call per data set, tensors out, source stated
 ``synthetic``           generated 2-D data sets: XOR, linearly separable points, moons
+``photos``              a real photo bundled with scikit-learn (notebook 04)
 ``standins``            synthetic stand-ins with the real formats, announced when used
 ``voc`` / ``idx``       the Pascal VOC and IDX (MNIST) file formats
 ``tensor_loader``       ``TensorBatchLoader``: batches of device-resident tensors
@@ -48,6 +49,9 @@ _EXPORTS: dict[str, str] = {
     "two_moons": "synthetic",
     "XOR_INPUTS": "synthetic",
     "XOR_LABELS": "synthetic",
+    # a sample photo
+    "load_sample_photo": "photos",
+    "SAMPLE_PHOTOS": "photos",
     # batches on the device
     "TensorBatchLoader": "tensor_loader",
     # stand-ins

@@ -15,6 +15,7 @@ module             pictures
 ``linear_models``  perceptron lines per epoch, mistakes, the log-loss penalty, loss curves
 ``surfaces``       2-D loss surfaces with optimizer paths
 ``images``         grids of images, "True: X / Pred: Y" mistakes, confusion matrices
+``feature_maps``   number grids, a convolution step, learned filters, feature maps
 ``setup_check``    the sine wave of notebook 00's widget check
 =================  ===============================================================================
 """

@@ -13,15 +13,18 @@ module                   widget
 ``activations``          03: every activation function with its derivative
 ``decision_surfaces``    03: decision surfaces as width, depth and activation change
 ``optimizer_race``       03: SGD, Momentum, Adagrad, RMSProp and Adam on 2-D loss surfaces
+``kernel_explorer``      04: a 3 x 3 kernel (or a preset) applied to a photo
 =======================  ==========================================================================
 """
 
 from .activations import ActivationExplorer, activation_explorer
 from .decision_surfaces import decision_surface_explorer
+from .kernel_explorer import KernelExplorer, kernel_explorer
 from .learning_rate import DescentExplorer, descent_explorer
 from .logistic_explorer import LogisticExplorer
 from .optimizer_race import OptimizerRace, optimizer_race_widget
 from .slider_plot import ControlledFigure, SliderPlot
 
 __all__ = ["ControlledFigure", "SliderPlot", "DescentExplorer", "descent_explorer", "LogisticExplorer", "ActivationExplorer",
-           "activation_explorer", "decision_surface_explorer", "OptimizerRace", "optimizer_race_widget"]
+           "activation_explorer", "decision_surface_explorer", "OptimizerRace", "optimizer_race_widget",
+           "KernelExplorer", "kernel_explorer"]
