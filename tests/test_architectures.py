@@ -41,3 +41,11 @@ def test_road_sign_cnn_rejects_bad_settings():
         road_sign_cnn(image_size=30)
     with pytest.raises(ValueError, match="probability"):
         road_sign_cnn(dropout=1.5)
+
+
+def test_road_sign_cnn_finds_signs_anywhere_with_global_max_pooling():
+    pooled = road_sign_cnn(image_size=32)
+    assert any(isinstance(m, torch.nn.AdaptiveMaxPool2d) for m in pooled.modules())
+    assert parameter_count(pooled) == parameter_count(road_sign_cnn(image_size=64)) == 32_420  # any image size
+    flat = road_sign_cnn(image_size=32, global_pool=False)
+    assert parameter_count(flat) == 155_300 and flat(torch.zeros(2, 3, 32, 32)).shape == (2, 4)

@@ -89,13 +89,17 @@ def vgg_block(in_channels: int, out_channels: int, convs: int = 2) -> nn.Sequent
 
 
 def road_sign_cnn(num_classes: int = 4, *, image_size: int = 64, dropout: float = 0.0,
-                  batch_norm: bool = False) -> nn.Sequential:
+                  batch_norm: bool = False, global_pool: bool = True) -> nn.Sequential:
     """Notebook 05's CNN for 3 x ``image_size`` x ``image_size`` images.
 
-    Three (3x3 conv, [batch norm], ReLU, 2x2 max pool) blocks with 16, 32 and 64 channels, then a
-    128-unit dense layer. Without regularization it has far more parameters than the few hundred
-    training images can pin down (on purpose: it overfits). ``dropout`` (a probability) is applied
-    before each dense layer; ``batch_norm`` adds batch norm after every convolution.
+    Three (3x3 conv, [batch norm], ReLU, 2x2 max pool) blocks with 16, 32 and 64 channels, then global
+    max pooling (each channel's strongest response anywhere in the picture: a sign is found wherever it
+    is), a 128-unit dense layer and the class scores. Without regularization it still has far more
+    parameters than the few hundred training images can pin down (on purpose: it overfits).
+    ``global_pool=False`` flattens the 64 x (size/8) x (size/8) maps instead: many more parameters, and
+    on the road signs it memorizes the training images without learning to find the signs. ``dropout``
+    (a probability) is applied before each dense layer; ``batch_norm`` adds batch norm after every
+    convolution.
     """
     if image_size % 8 != 0 or image_size < 8:
         raise ValueError(f"image_size must be a multiple of 8 (three 2x2 poolings), got {image_size}.")
@@ -107,10 +111,13 @@ def road_sign_cnn(num_classes: int = 4, *, image_size: int = 64, dropout: float 
         if batch_norm:
             layers.append(nn.BatchNorm2d(out_channels))
         layers += [nn.ReLU(), nn.MaxPool2d(2)]
+    if global_pool:
+        layers.append(nn.AdaptiveMaxPool2d(1))  # 64 x 1 x 1, whatever the image size
     layers.append(nn.Flatten())
+    features = 64 if global_pool else 64 * (image_size // 8) ** 2
     if dropout:
         layers.append(nn.Dropout(dropout))
-    layers += [nn.Linear(64 * (image_size // 8) ** 2, 128), nn.ReLU()]
+    layers += [nn.Linear(features, 128), nn.ReLU()]
     if dropout:
         layers.append(nn.Dropout(dropout))
     layers.append(nn.Linear(128, num_classes))

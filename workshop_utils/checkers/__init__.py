@@ -15,6 +15,9 @@ module                      exercises
 ``softmax``, ``losses``     03: a stable softmax, cross-entropy from scratch
 ``optimizers``              03: SGD with momentum by hand
 ``training_loop``           03: ``train_one_epoch`` and ``evaluate``
+``regularization``          05: RGBA to RGB on white, inverted dropout, an early-stopping rule,
+                            the worst mistakes
+``imbalance``               05: inverse-frequency class weights
 ``convolution``             04: convolution by hand, output size, parameter count, max pooling,
                             batch norm, a compact CNN
 ``core``, ``tensor_checks`` what every checker shares: Feedback, running attendee code safely
@@ -25,10 +28,12 @@ from .activations import check_activation_derivatives
 from .convolution import (check_batch_norm, check_compact_cnn, check_conv2d, check_conv_output_size,
                           check_conv_parameter_count, check_max_pool)
 from .core import Feedback, failed, passed, run_attempt
+from .imbalance import check_class_weights
 from .logistic_regression import check_log_loss, check_log_loss_gradients, check_sigmoid, check_train_perceptron
 from .losses import check_cross_entropy
 from .mlp import check_collapsed_linear, check_xor_mlp
 from .optimizers import check_momentum_descent
+from .regularization import check_early_stopping, check_inverted_dropout, check_rgba_to_rgb, check_worst_mistakes
 from .setup import check_repeatable_draws
 from .softmax import check_softmax
 from .tensors_autograd import (check_flatten_images, check_gradient_descent, check_grads_by_hand,
@@ -46,4 +51,6 @@ __all__ = [
     "check_cross_entropy", "check_momentum_descent", "check_train_one_epoch", "check_evaluate",
     "check_conv2d", "check_conv_output_size", "check_conv_parameter_count", "check_max_pool", "check_batch_norm",
     "check_compact_cnn",
+    "check_rgba_to_rgb", "check_inverted_dropout", "check_early_stopping", "check_class_weights",
+    "check_worst_mistakes",
 ]

@@ -13,6 +13,7 @@ module                   widget
 ``activations``          03: every activation function with its derivative
 ``decision_surfaces``    03: decision surfaces as width, depth and activation change
 ``optimizer_race``       03: SGD, Momentum, Adagrad, RMSProp and Adam on 2-D loss surfaces
+``transform_explorer``   05: one image under several random draws of the augmentations you tick
 ``kernel_explorer``      04: a 3 x 3 kernel (or a preset) applied to a photo
 =======================  ==========================================================================
 """
@@ -24,7 +25,8 @@ from .learning_rate import DescentExplorer, descent_explorer
 from .logistic_explorer import LogisticExplorer
 from .optimizer_race import OptimizerRace, optimizer_race_widget
 from .slider_plot import ControlledFigure, SliderPlot
+from .transform_explorer import TransformExplorer
 
 __all__ = ["ControlledFigure", "SliderPlot", "DescentExplorer", "descent_explorer", "LogisticExplorer", "ActivationExplorer",
            "activation_explorer", "decision_surface_explorer", "OptimizerRace", "optimizer_race_widget",
-           "KernelExplorer", "kernel_explorer"]
+           "KernelExplorer", "kernel_explorer", "TransformExplorer"]
