@@ -16,3 +16,14 @@ def shared_dir() -> Path:
     if not SHARED_DIR.is_dir():
         pytest.skip(f"reference data not found at {SHARED_DIR} (only the workshop's own checkout has it)")
     return SHARED_DIR
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny models train fastest on one thread, and up to 100x slower on two busy cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -9,13 +9,7 @@ from workshop_utils import checkpoints
 from workshop_utils.checkpoints import CheckpointError, load_checkpoint, save_checkpoint, state_dict_mismatch
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread (and far slower on two busy cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see tests/conftest.py
 
 
 def model_and_optimizer(seed=0, hidden=4):

@@ -21,13 +21,7 @@ from workshop_utils.training import (AmpChoice, EarlyStopping, FitResult, Traini
 QUIET = {"live_plot": False, "progress": False}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models train fastest on one thread (and 100x slower on two busy cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see tests/conftest.py
 
 
 def blobs(n_per_class=40, seed=0):
