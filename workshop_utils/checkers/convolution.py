@@ -177,18 +177,25 @@ _SIZE_MISTAKES: list[tuple[Callable[[int, int, int, int], float], str]] = [
 ]
 
 
+def _as_number(exercise: str, got: Any, tried: str, hint: str) -> numbers.Real | Feedback:
+    """The attendee's answer as a plain number (a one-element tensor is unwrapped), or the failure to report."""
+    if torch.is_tensor(got) and got.numel() == 1:
+        got = got.item()
+    if got is None or isinstance(got, bool) or not isinstance(got, numbers.Real):
+        return failed(exercise, f"expected a whole number, got {describe(got)}.", tried=tried, hint=hint)
+    return got
+
+
 @checker(EXERCISE_SIZE)
 def check_conv_output_size(conv_output_size_fn: Callable[..., int]) -> Feedback:
     """``conv_output_size(n, kernel_size, stride=1, padding=0)`` must return the int ``nn.Conv2d`` gives."""
     answers = []
     for n, k, s, p in SIZE_CASES:
         tried = f"conv_output_size({n}, kernel_size={k}, stride={s}, padding={p})"
-        got = run_attempt(EXERCISE_SIZE, conv_output_size_fn, n, k, s, p, tried=tried)
-        if torch.is_tensor(got) and got.numel() == 1:
-            got = got.item()
-        if got is None or isinstance(got, bool) or not isinstance(got, numbers.Real):
-            return failed(EXERCISE_SIZE, f"expected a whole number, got {describe(got)}.", tried=tried,
-                          hint="return (n + 2 * padding - kernel_size) // stride + 1.")
+        got = _as_number(EXERCISE_SIZE, run_attempt(EXERCISE_SIZE, conv_output_size_fn, n, k, s, p, tried=tried),
+                         tried, hint="return (n + 2 * padding - kernel_size) // stride + 1.")
+        if isinstance(got, Feedback):
+            return got
         answers.append(got)
     expected = [conv_output_size(n, k, s, p) for n, k, s, p in SIZE_CASES]
     if answers == expected and not all(isinstance(a, numbers.Integral) for a in answers):
@@ -236,12 +243,11 @@ def check_conv_parameter_count(conv_parameters: Callable[..., int]) -> Feedback:
     answers = []
     for i, o, k, b in PARAMETER_CASES:
         tried = f"conv_parameters({i}, {o}, {k}, bias={b})"
-        got = run_attempt(EXERCISE_PARAMETERS, conv_parameters, i, o, k, bias=b, tried=tried)
-        if torch.is_tensor(got) and got.numel() == 1:
-            got = got.item()
-        if got is None or isinstance(got, bool) or not isinstance(got, numbers.Real):
-            return failed(EXERCISE_PARAMETERS, f"expected a whole number, got {describe(got)}.", tried=tried,
-                          hint="return an int: weights plus biases.")
+        got = _as_number(EXERCISE_PARAMETERS, run_attempt(EXERCISE_PARAMETERS, conv_parameters, i, o, k, bias=b,
+                                                          tried=tried),
+                         tried, hint="return an int: weights plus biases.")
+        if isinstance(got, Feedback):
+            return got
         answers.append(got)
     expected = [sum(p.numel() for p in nn.Conv2d(i, o, k, bias=b).parameters()) for i, o, k, b in PARAMETER_CASES]
     for (i, o, k, b), got, want in zip(PARAMETER_CASES, answers, expected):
