@@ -11,6 +11,7 @@ and ``data_download.py`` agree on one meaning:
 ``WORKSHOP_REAL_DATA_ONLY`` ``1``: raise an error instead of falling back to a stand-in data set
 ``WORKSHOP_OFFLINE``        ``1``: never touch the network; use the cache, local copies or stand-ins
 ``WORKSHOP_DEVICE``         ``cpu``, ``cuda`` or ``mps``: overrides the automatic device choice
+``WORKSHOP_LEADERBOARD``    the competition's leaderboard file (default: in the data directory)
 ==========================  =====================================================================
 """
 
@@ -81,6 +82,18 @@ def data_dir() -> Path:
     else:
         base = Path(xdg) if xdg else Path.home() / ".cache"
     return base / APP_NAME
+
+
+def leaderboard_path() -> Path:
+    """The file notebook 08's leaderboard is stored in (not created here).
+
+    ``WORKSHOP_LEADERBOARD`` wins, so that an instructor can point a room's notebooks at one file on a
+    shared local disk; otherwise ``leaderboard.sqlite3`` in :func:`data_dir`.
+    """
+    configured = os.environ.get("WORKSHOP_LEADERBOARD", "").strip()
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return data_dir() / "leaderboard.sqlite3"
 
 
 def smoke_size(full: int, smoke: int) -> int:
