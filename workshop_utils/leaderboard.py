@@ -1,0 +1,696 @@
+"""Notebook 08's tuning competition: the data attendees train on, and a leaderboard scored on a held-out test split.
+
+- :func:`competition_data` gives the training and validation images **with** labels and the test images
+  **without** them, in the order a submission must follow. The test labels stay inside this module:
+  nothing an attendee trains or chooses with can have seen them.
+- :func:`submit` scores a model (or its predictions) on the held-out test split and records macro-F1,
+  accuracy, parameter count, training time and settings. Submitting again under the same name
+  **replaces** that entry, better or worse: the latest submission counts, and the returned message says
+  what it replaced. A submission that cannot be scored (wrong length, unknown classes, NaN, wrong type)
+  raises :class:`SubmissionError`, saying what was wrong and what to pass, and writes nothing.
+- :func:`leaderboard_table` is the board, best macro-F1 first (ties: accuracy, then who was first).
+
+Storage: one SQLite file (the standard library's ``sqlite3``; Linux, macOS and Windows), by default
+:func:`workshop_utils.config.leaderboard_path`. Many kernels may submit at once: each submission is one
+``BEGIN IMMEDIATE`` transaction, which takes the write lock at its start, so writers queue (each waits up
+to :data:`BUSY_TIMEOUT_S`) instead of deadlocking, and an entry is replaced in the same transaction that
+read it, so nothing is lost. The default rollback journal is used, not WAL: submissions are a few tiny
+writes, the board stays one self-contained file an instructor can copy, and WAL's shared-memory file
+fails on some file systems. Keep the file on a **local disk**: SQLite's locks are unreliable on network
+shares (NFS, SMB); for a room-wide board use :mod:`workshop_utils.room_leaderboard` (Weights & Biases)
+or one JupyterHub server's local disk (``WORKSHOP_LEADERBOARD``).
+
+Entries of different test splits (smoke run, stand-in or real data) never mix: each entry records its
+competition, a fingerprint of the test split, and the board shows the current one.
+
+Scores are computed with NumPy (macro-F1 equals scikit-learn's ``f1_score(average="macro")``, tested),
+so that scoring and storing need neither torch nor scikit-learn.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import math
+import numbers
+import sqlite3
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import config
+
+#: The competition's images are this many pixels on a side (small enough to tune on a laptop CPU).
+IMAGE_SIZE = 32
+#: The split is fixed for everyone: another seed would move test images into someone's training set.
+VAL_FRACTION = 0.2
+TEST_FRACTION = 0.2
+SPLIT_SEED = 0
+#: Seconds a submitter waits for another one's write before giving up.
+BUSY_TIMEOUT_S = 60.0
+MAX_NAME_LENGTH = 60
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    competition   TEXT NOT NULL,
+    name          TEXT NOT NULL COLLATE NOCASE,
+    macro_f1      REAL NOT NULL,
+    accuracy      REAL NOT NULL,
+    parameters    INTEGER,
+    train_seconds REAL,
+    settings      TEXT NOT NULL,
+    submitted_at  TEXT NOT NULL,
+    submissions   INTEGER NOT NULL,
+    PRIMARY KEY (competition, name)
+)
+"""
+COLUMNS = ("name", "macro_f1", "accuracy", "parameters", "train_seconds", "settings", "submitted_at",
+           "submissions", "competition")
+
+
+class SubmissionError(ValueError):
+    """A submission that cannot be scored; the message says what was wrong and what to pass instead."""
+
+
+# --------------------------------------------------------------------------------------------------
+# The data: what attendees train on, and the held-out split only this module reads
+# --------------------------------------------------------------------------------------------------
+
+@dataclass(eq=False)
+class CompetitionData:
+    """What an attendee trains, validates and predicts with; there are no test labels in here.
+
+    ``train`` and ``val`` are :class:`~workshop_utils.data.ImageTensorDataset` (float C x H x W images
+    in [0, 1] and labels; ``train_transform`` on ``train`` only). ``test_images`` is the float
+    N x 3 x S x S tensor a submission predicts, in this order. ``*_files`` name the images of each
+    split (they never overlap). ``competition`` identifies the test split on the leaderboard.
+    """
+
+    train: Any
+    val: Any
+    test_images: Any
+    classes: list[str]
+    image_size: int
+    source: str
+    smoke: bool
+    competition: str
+    train_files: list[str] = field(repr=False, default_factory=list)
+    val_files: list[str] = field(repr=False, default_factory=list)
+    test_files: list[str] = field(repr=False, default_factory=list)
+
+    @property
+    def is_standin(self) -> bool:
+        from .data.loaders import SOURCE_STANDIN
+
+        return self.source == SOURCE_STANDIN
+
+
+@dataclass(eq=False)
+class HeldOut:
+    """A test split as the leaderboard sees it: the labels to score against, the images to run models on.
+
+    ``labels`` are int64 class indices into ``classes``; ``images`` (a float N x C x H x W tensor) may be
+    None for a competition scored from predictions only. ``competition`` names the split on the board.
+    """
+
+    competition: str
+    labels: np.ndarray
+    classes: tuple[str, ...]
+    images: Any = None
+
+    def __post_init__(self) -> None:
+        self.labels = np.asarray(self.labels, dtype=np.int64)
+        self.classes = tuple(self.classes)
+        if self.labels.ndim != 1 or len(self.labels) == 0:
+            raise ValueError("a held-out split needs a non-empty 1-D array of labels.")
+        if self.images is not None and len(self.images) != len(self.labels):
+            raise ValueError(f"{len(self.images)} held-out images but {len(self.labels)} labels.")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __repr__(self) -> str:  # never print the labels
+        return f"HeldOut({self.competition!r}, {len(self)} examples)"
+
+
+_HELD_OUT: dict[tuple, HeldOut] = {}
+
+
+def competition_key(dataset: str, source: str, smoke: bool, files: Sequence[str], labels: np.ndarray) -> str:
+    """A readable name for a test split plus a fingerprint of its files and labels, e.g.
+    ``"road signs (stand-in, smoke run): 60 test images #1a2b3c4d"``."""
+    digest = hashlib.sha256()
+    digest.update("\n".join(files).encode())
+    digest.update(np.asarray(labels, dtype=np.int64).tobytes())
+    where = source + (", smoke run" if smoke else "")
+    return f"{dataset} ({where}): {len(labels)} test images #{digest.hexdigest()[:8]}"
+
+
+def _cache_key(image_size: int) -> tuple:
+    return (image_size, config.smoke_mode(), str(config.data_dir()), config.real_data_only())
+
+
+def _load(image_size: int, train_transform: Callable | None = None):
+    from .data import load_road_signs
+
+    return load_road_signs(image_size=image_size, val_fraction=VAL_FRACTION, test_fraction=TEST_FRACTION,
+                           seed=SPLIT_SEED, train_transform=train_transform)
+
+
+def _remember_held_out(data) -> HeldOut:
+    test_images, test_labels = data.test.tensors
+    held_out = HeldOut(competition_key("road signs", data.source, data.smoke, data.test.files, test_labels.numpy()),
+                       test_labels.numpy(), data.classes, images=test_images)
+    _HELD_OUT[_cache_key(data.image_size)] = held_out
+    return held_out
+
+
+def road_sign_held_out(image_size: int | None = IMAGE_SIZE) -> HeldOut:
+    """The road-sign competition's test split (loaded once per kernel and setting).
+
+    ``image_size=None``: any size already loaded (the labels are the same at every size), else
+    :data:`IMAGE_SIZE`; for scoring predictions and naming the competition, where no image is looked at.
+    """
+    if image_size is None:
+        setting = _cache_key(0)[1:]
+        loaded = [held_out for key, held_out in _HELD_OUT.items() if key[1:] == setting]
+        if loaded:
+            return loaded[0]
+        image_size = IMAGE_SIZE
+    held_out = _HELD_OUT.get(_cache_key(config.smoke_size(image_size, 32)))
+    return held_out if held_out is not None else _remember_held_out(_load(image_size))
+
+
+def competition_data(image_size: int = IMAGE_SIZE, *, train_transform: Callable | None = None) -> CompetitionData:
+    """The road signs split for the competition: train and validation with labels, test images without.
+
+    The split (``VAL_FRACTION``, ``TEST_FRACTION``, ``SPLIT_SEED``) is the same for everyone and cannot be
+    changed here. ``image_size`` only changes how large the images are decoded (smoke mode: 32 px); pass
+    the same ``image_size`` to :func:`submit` when you submit a model. ``train_transform`` is applied to
+    the training images only.
+    """
+    data = _load(image_size, train_transform)
+    held_out = _remember_held_out(data)
+    return CompetitionData(train=data.train, val=data.val, test_images=held_out.images, classes=list(data.classes),
+                           image_size=data.image_size, source=data.source, smoke=data.smoke,
+                           competition=held_out.competition, train_files=list(data.train.files),
+                           val_files=list(data.val.files), test_files=list(data.test.files))
+
+
+# --------------------------------------------------------------------------------------------------
+# Turning a submission into class indices
+# --------------------------------------------------------------------------------------------------
+
+def _torch_loaded() -> bool:
+    return "torch" in sys.modules
+
+
+def _is_module(value: Any) -> bool:
+    if not _torch_loaded():
+        return False
+    from torch import nn
+
+    return isinstance(value, nn.Module)
+
+
+def predict_classes(model, images, batch_size: int = 256, *, preprocess: Callable | None = None):
+    """The class index ``model`` predicts for each image, in the images' order (an int64 tensor).
+
+    Evaluation mode (dropout off, batch norm's running statistics) and no gradients, in batches of
+    ``batch_size`` on the model's device; ``preprocess`` (e.g. a ``Normalize``) is applied to each batch
+    first. The model's train/eval mode is put back afterwards.
+    """
+    import torch
+
+    parameter = next(model.parameters(), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else None
+    was_training = model.training
+    model.eval()
+    predicted = []
+    try:
+        with torch.no_grad():
+            for start in range(0, len(images), batch_size):
+                batch = images[start:start + batch_size].to(device, dtype=dtype)
+                if preprocess is not None:
+                    batch = preprocess(batch)
+                scores = model(batch)
+                if not torch.is_tensor(scores) or scores.dim() != 2:
+                    shape = tuple(scores.shape) if torch.is_tensor(scores) else type(scores).__name__
+                    raise SubmissionError(f"the model returned {shape} for a batch of {len(batch)} images; it must "
+                                          "return class scores of shape (batch, classes).")
+                predicted.append(scores.float().argmax(dim=1).cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(predicted)
+
+
+_WHAT_TO_PASS = ("Pass the trained model (an nn.Module), or its predictions for the test images in their order: "
+                 "class indices (0 to {last}), class names ({names}), or an N x {n_classes} array of scores.")
+
+
+def _to_array(submission: Any, what_to_pass: str) -> np.ndarray:
+    """A NumPy array of the predictions, or SubmissionError for a type that cannot hold them."""
+    if _torch_loaded():
+        import torch
+
+        if torch.is_tensor(submission):
+            return submission.detach().cpu().numpy() if submission.dtype != torch.bfloat16 else \
+                submission.detach().float().cpu().numpy()
+    if hasattr(submission, "batch_size") and hasattr(submission, "__iter__"):
+        raise SubmissionError(f"wrong type: a {type(submission).__name__} is a way to read data in batches, not "
+                              "predictions. " + what_to_pass)
+    if submission is None:
+        raise SubmissionError("nothing to submit (None): did a function forget to `return`? " + what_to_pass)
+    if isinstance(submission, (str, bytes)):
+        raise SubmissionError(f"wrong type: a single {type(submission).__name__} ({str(submission)[:40]!r}). "
+                              + what_to_pass)
+    if isinstance(submission, Mapping):
+        raise SubmissionError("wrong type: a dict. Submit predictions in the test images' order, not keyed by "
+                              "name or file. " + what_to_pass)
+    if isinstance(submission, (set, frozenset)):
+        raise SubmissionError("wrong type: a set has no order. " + what_to_pass)
+    if isinstance(submission, (numbers.Number, np.generic)):
+        raise SubmissionError(f"wrong type: a single number ({submission!r}), not one prediction per test image. "
+                              + what_to_pass)
+    if type(submission).__module__.startswith("pandas"):
+        submission = submission.to_numpy()
+    if not isinstance(submission, (np.ndarray, list, tuple)):
+        raise SubmissionError(f"wrong type: {type(submission).__module__}.{type(submission).__name__}. "
+                              + what_to_pass)
+    if isinstance(submission, (list, tuple)) and any(isinstance(item, str) for item in submission) \
+            and not all(isinstance(item, str) for item in submission):
+        kinds = sorted({type(item).__name__ for item in submission})
+        raise SubmissionError(f"the predictions mix types ({', '.join(kinds)}): give all class names or all class "
+                              "indices. " + what_to_pass)
+    if isinstance(submission, (list, tuple)) and submission and all(
+            getattr(item, "ndim", 0) >= 1 for item in submission):
+        raise SubmissionError(f"a {type(submission).__name__} of {len(submission)} arrays or tensors (one per batch?): "
+                              "join them into one, e.g. torch.cat(batches) or np.concatenate(batches).")
+    try:
+        array = np.asarray(submission)
+    except ValueError as error:  # ragged nested lists
+        raise SubmissionError(f"the predictions do not form a regular array ({error}). " + what_to_pass) from None
+    if array.dtype == object:  # e.g. a pandas column of Python objects
+        values = array.ravel()
+        if all(isinstance(value, str) for value in values):
+            return array.astype(str)
+        if all(isinstance(value, numbers.Real) and not isinstance(value, bool) for value in values):
+            return array.astype(float)
+        kinds = sorted({type(value).__name__ for value in values})
+        raise SubmissionError(f"the predictions mix types ({', '.join(kinds)}). " + what_to_pass)
+    return array
+
+
+def as_class_indices(submission: Any, classes: Sequence[str], n_examples: int) -> np.ndarray:
+    """Validate ``submission`` (predictions, not a model) and return it as int64 class indices.
+
+    Accepts class indices (integers, or floats that are whole numbers), class names, or an N x C array of
+    scores or probabilities (the argmax of each row is taken). Raises :class:`SubmissionError` otherwise.
+    """
+    classes = list(classes)
+    n_classes = len(classes)
+    what_to_pass = _WHAT_TO_PASS.format(last=n_classes - 1, names=", ".join(map(repr, classes)), n_classes=n_classes)
+    array = _to_array(submission, what_to_pass)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim == 0 or array.ndim > 2:
+        raise SubmissionError(f"expected one prediction per test image (a 1-D array of {n_examples}) or an "
+                              f"{n_examples} x {n_classes} array of scores; got an array of shape {array.shape}. "
+                              + what_to_pass)
+    if len(array) != n_examples:
+        raise SubmissionError(f"wrong length: there are {n_examples} test images, the submission has {len(array)} "
+                              "predictions. Predict every image of competition.test_images, in its order (not the "
+                              "validation images, and no partial last batch dropped).")
+    if array.dtype.kind in "US":
+        if array.ndim != 1:
+            raise SubmissionError(f"class names must form a 1-D array, got shape {array.shape}.")
+        index = {name: i for i, name in enumerate(classes)}
+        unknown = sorted({str(name) for name in array if name not in index})
+        if unknown:
+            raise SubmissionError(f"unknown class name(s) {unknown[:5]}; the classes are {classes} (exact spelling).")
+        return np.array([index[name] for name in array], dtype=np.int64)
+    if array.dtype.kind == "b":
+        raise SubmissionError("the predictions are True/False values, not classes. " + what_to_pass)
+    if array.dtype.kind not in "iuf":
+        raise SubmissionError(f"predictions of dtype {array.dtype} cannot be classes. " + what_to_pass)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        bad = "NaN" if np.isnan(array).any() else "infinite values"
+        raise SubmissionError(f"the predictions contain {bad} ({int((~np.isfinite(array)).sum())} of {array.size}): "
+                              "the model's outputs blew up, or something went wrong before the argmax.")
+    if array.ndim == 2:
+        if array.shape[1] != n_classes:
+            raise SubmissionError(f"scores must have one column per class ({n_classes}: {classes}); got "
+                                  f"{array.shape[1]} columns.")
+        return array.argmax(axis=1).astype(np.int64)
+    if array.dtype.kind == "f":
+        if not np.all(array == np.round(array)):
+            raise SubmissionError("the predictions are fractions, not class indices: pass whole numbers "
+                                  f"0 to {n_classes - 1} (the argmax of each row of scores), or the N x {n_classes} "
+                                  "scores themselves.")
+    indices = array.astype(np.int64)
+    outside = indices[(indices < 0) | (indices >= n_classes)]
+    if len(outside):
+        raise SubmissionError(f"class index {int(outside[0])} is out of range: there are {n_classes} classes, "
+                              f"numbered 0 to {n_classes - 1} ({classes}).")
+    return indices
+
+
+# --------------------------------------------------------------------------------------------------
+# Scores
+# --------------------------------------------------------------------------------------------------
+
+def macro_f1_score(labels: np.ndarray, predicted: np.ndarray, n_classes: int) -> float:
+    """F1 of every class 0..n_classes-1, averaged with equal weight: scikit-learn's
+    ``f1_score(labels, predicted, labels=range(n_classes), average="macro", zero_division=0)``."""
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    scores = []
+    for k in range(n_classes):
+        true_positive = np.sum((predicted == k) & (labels == k))
+        predicted_k, actual_k = np.sum(predicted == k), np.sum(labels == k)
+        denominator = predicted_k + actual_k
+        scores.append(2.0 * true_positive / denominator if denominator else 0.0)
+    return float(np.mean(scores))
+
+
+def accuracy_score(labels: np.ndarray, predicted: np.ndarray) -> float:
+    return float(np.mean(np.asarray(labels) == np.asarray(predicted)))
+
+
+# --------------------------------------------------------------------------------------------------
+# Entries and validation of everything recorded with them
+# --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of the board."""
+
+    name: str
+    macro_f1: float
+    accuracy: float
+    parameters: int | None
+    train_seconds: float | None
+    settings: dict
+    submitted_at: str
+    submissions: int
+    competition: str
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What :func:`submit` recorded: the ``entry``, the ``previous`` one it replaced (or None), the entry's
+    ``rank`` among ``entries`` of this competition, and the ``message`` printed."""
+
+    entry: Entry
+    previous: Entry | None
+    rank: int
+    entries: int
+    message: str
+
+    @property
+    def replaced(self) -> bool:
+        return self.previous is not None
+
+    def __repr__(self) -> str:
+        return self.message
+
+
+def check_name(name: Any) -> str:
+    """The name, stripped; SubmissionError for an empty, overlong or non-string name."""
+    if not isinstance(name, str):
+        raise SubmissionError(f"the name must be a string (your name or your team's), got {type(name).__name__}.")
+    name = " ".join(name.split())
+    if not name:
+        raise SubmissionError("the name is empty: write your name (or your team's) in MY_NAME.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise SubmissionError(f"the name is {len(name)} characters long; keep it to {MAX_NAME_LENGTH}.")
+    return name
+
+
+def json_settings(settings: Any) -> dict:
+    """``settings`` as plain JSON values (tuples become lists, NumPy and torch numbers Python numbers).
+
+    SubmissionError names the first setting that is no plain value (a model, an optimizer, a function...):
+    record what you chose (``"optimizer": "adamw"``), not the object.
+    """
+    if settings is None:
+        return {}
+    if not isinstance(settings, Mapping):
+        raise SubmissionError(f"settings must be a dict of what you chose (e.g. {{'lr': 0.003, 'epochs': 20}}), got "
+                              f"{type(settings).__name__}.")
+
+    def plain(value: Any, where: str) -> Any:
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        if isinstance(value, np.generic) or (_torch_loaded() and _is_scalar_tensor(value)):
+            value = value.item()
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        if isinstance(value, numbers.Real):
+            if not math.isfinite(value):
+                raise SubmissionError(f"setting {where} is {value}: record a finite number.")
+            return float(value)
+        if isinstance(value, Mapping):
+            out = {}
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise SubmissionError(f"setting names must be strings; {where or 'settings'} has the key {key!r}.")
+                out[key] = plain(item, f"{where}[{key!r}]" if where else repr(key))
+            return out
+        if isinstance(value, (list, tuple)):
+            return [plain(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        raise SubmissionError(f"setting {where} is a {type(value).__module__}.{type(value).__name__}, which cannot "
+                              "be recorded: write down what you chose as plain values (numbers, strings, lists), "
+                              "e.g. 'optimizer': 'adamw' instead of the optimizer object.")
+
+    return plain(dict(settings), "")
+
+
+def _is_scalar_tensor(value: Any) -> bool:
+    import torch
+
+    return torch.is_tensor(value) and value.numel() == 1
+
+
+def _check_seconds(train_seconds: Any) -> float | None:
+    if train_seconds is None:
+        return None
+    if isinstance(train_seconds, bool) or not isinstance(train_seconds, numbers.Real) \
+            or not math.isfinite(train_seconds) or train_seconds < 0:
+        raise SubmissionError(f"train_seconds must be a number of seconds (0 or more), got {train_seconds!r}.")
+    return float(train_seconds)
+
+
+def _check_parameters(parameters: Any) -> int | None:
+    if parameters is None:
+        return None
+    if isinstance(parameters, bool) or not isinstance(parameters, numbers.Integral) or parameters < 0:
+        raise SubmissionError(f"parameters must be a whole number (0 or more), got {parameters!r}.")
+    return int(parameters)
+
+
+# --------------------------------------------------------------------------------------------------
+# The file
+# --------------------------------------------------------------------------------------------------
+
+def _resolve(path: str | Path | None) -> Path:
+    return Path(path) if path is not None else config.leaderboard_path()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: no implicit transactions; we say BEGIN IMMEDIATE / COMMIT ourselves.
+    return sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+
+
+def _entry_from_row(row: Sequence) -> Entry:
+    values = dict(zip(COLUMNS, row))
+    values["settings"] = json.loads(values["settings"])
+    return Entry(**values)
+
+
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM entries"
+_INSERT = f"INSERT INTO entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_ORDER = " ORDER BY macro_f1 DESC, accuracy DESC, submitted_at ASC, name ASC"
+
+
+def _busy_error(path: Path, error: sqlite3.OperationalError) -> Exception:
+    if "locked" in str(error) or "busy" in str(error):
+        return TimeoutError(f"the leaderboard {path} stayed locked for {BUSY_TIMEOUT_S:.0f} s ({error}): another "
+                            "program is holding it (or it is on a network share, where SQLite's locks do not work; "
+                            "keep it on a local disk).")
+    return error
+
+
+def _write(path: Path, entry: Entry) -> tuple[Entry, Entry | None, int, int]:
+    """Insert or replace ``entry`` in one transaction; return (stored entry, previous entry, rank, count)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with closing(_connect(path)) as connection:
+            connection.execute("BEGIN IMMEDIATE")  # the write lock now: no lost update between SELECT and UPDATE
+            try:
+                connection.execute(SCHEMA)
+                row = connection.execute(f"{_SELECT} WHERE competition = ? AND name = ?",
+                                         (entry.competition, entry.name)).fetchone()
+                previous = _entry_from_row(row) if row is not None else None
+                stored = replace(entry, submissions=(previous.submissions if previous else 0) + 1)
+                connection.execute("DELETE FROM entries WHERE competition = ? AND name = ?",
+                                   (entry.competition, entry.name))
+                connection.execute(_INSERT,
+                                   (stored.name, stored.macro_f1, stored.accuracy, stored.parameters,
+                                    stored.train_seconds, json.dumps(stored.settings, sort_keys=True),
+                                    stored.submitted_at, stored.submissions, stored.competition))
+                better = connection.execute(
+                    "SELECT COUNT(*) FROM entries WHERE competition = ? AND (macro_f1 > ? OR (macro_f1 = ? AND "
+                    "(accuracy > ? OR (accuracy = ? AND (submitted_at < ? OR (submitted_at = ? AND name < ?))))))",
+                    (stored.competition, stored.macro_f1, stored.macro_f1, stored.accuracy, stored.accuracy,
+                     stored.submitted_at, stored.submitted_at, stored.name)).fetchone()[0]
+                count = connection.execute("SELECT COUNT(*) FROM entries WHERE competition = ?",
+                                           (stored.competition,)).fetchone()[0]
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+    except sqlite3.OperationalError as error:
+        raise _busy_error(path, error) from None
+    return stored, previous, better + 1, count
+
+
+def read_entries(path: str | Path | None = None, competition: str | None = None, *,
+                 name: str | None = None) -> list[Entry]:
+    """The entries in the file (of ``competition`` and ``name`` only, when given), best first. Creates no file."""
+    path = _resolve(path)
+    if not path.exists():
+        return []
+    conditions = {"competition": competition, "name": name}
+    where = " AND ".join(f"{column} = ?" for column, value in conditions.items() if value is not None)
+    arguments = tuple(value for value in conditions.values() if value is not None)
+    try:
+        with closing(_connect(path)) as connection:
+            rows = connection.execute(f"{_SELECT}{' WHERE ' + where if where else ''}{_ORDER}", arguments).fetchall()
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):  # created by a submitter that has not committed yet
+            return []
+        raise _busy_error(path, error) from None
+    return [_entry_from_row(row) for row in rows]
+
+
+# --------------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------------
+
+def _fit_result_model(submission: Any):
+    """``(model, seconds)`` when ``submission`` is a FitResult from ``training.fit``, else None."""
+    if not _torch_loaded() or type(submission).__name__ != "FitResult":
+        return None
+    from .training import FitResult
+
+    return (submission.model, submission.seconds) if isinstance(submission, FitResult) else None
+
+
+def _describe_change(previous: Entry, entry: Entry) -> str:
+    if entry.macro_f1 > previous.macro_f1:
+        trend = "better"
+    elif entry.macro_f1 < previous.macro_f1:
+        trend = "worse: the latest submission counts, not the best"
+    else:
+        trend = "the same score"
+    return (f"This replaced your earlier entry (submission {entry.submissions}): macro-F1 {previous.macro_f1:.3f} -> "
+            f"{entry.macro_f1:.3f} ({trend}).")
+
+
+def submit(name: str, submission: Any, settings: Mapping | None = None, *, train_seconds: float | None = None,
+           parameters: int | None = None, preprocess: Callable | None = None, image_size: int = IMAGE_SIZE,
+           batch_size: int = 256, path: str | Path | None = None, held_out: HeldOut | None = None,
+           verbose: bool = True) -> Submission:
+    """Score ``submission`` on the held-out test split and put it on the board under ``name``.
+
+    ``submission``: the trained model (an ``nn.Module``, run on the test images in eval mode without
+    gradients, batched, on its own device; ``preprocess`` is applied to each batch first), a ``FitResult``
+    from ``fit`` (its model; its training time when ``train_seconds`` is not given), or predictions for
+    ``competition.test_images`` in their order: class indices, class names, or an N x C array of scores.
+    ``settings``: a dict of what you chose (JSON-able values), stored with the entry. ``parameters``: the
+    model's parameter count when you submit predictions (counted for a model). ``image_size``: the size
+    you passed to :func:`competition_data`. ``path``: the leaderboard file (default
+    ``config.leaderboard_path()``); ``held_out``: another test split (default: the road signs').
+
+    Submitting again under the same name (case and spacing ignored) **replaces** the entry, whether the
+    new score is better or worse, and the message says so. Raises :class:`SubmissionError` (writing
+    nothing) for a submission that cannot be scored.
+    """
+    name = check_name(name)
+    settings = json_settings(settings)
+    train_seconds = _check_seconds(train_seconds)
+    parameters = _check_parameters(parameters)
+    from_fit = _fit_result_model(submission)
+    if from_fit is not None:
+        submission, fit_seconds = from_fit
+        train_seconds = train_seconds if train_seconds is not None else float(fit_seconds)
+    if held_out is None:  # the test images at the model's size; for predictions, any size will do
+        held_out = road_sign_held_out(image_size if _is_module(submission) else None)
+    if _is_module(submission):
+        if held_out.images is None:
+            raise SubmissionError("this competition is scored from predictions only: submit the predicted classes.")
+        if parameters is None:
+            parameters = sum(p.numel() for p in submission.parameters())
+        try:
+            submission = predict_classes(submission, held_out.images, batch_size=batch_size, preprocess=preprocess)
+        except SubmissionError:
+            raise
+        except Exception as error:  # the model cannot run on the test images: say what they are
+            shape = "x".join(str(n) for n in held_out.images.shape[1:])
+            raise SubmissionError(f"your model raised {type(error).__name__} on the test images (float {shape} "
+                                  f"tensors in [0, 1], batches of {batch_size}): {error}. Were they prepared like "
+                                  "your training images (size, preprocess=...)?") from error
+    predicted = as_class_indices(submission, held_out.classes, len(held_out))
+    entry = Entry(name=name, macro_f1=macro_f1_score(held_out.labels, predicted, len(held_out.classes)),
+                  accuracy=accuracy_score(held_out.labels, predicted), parameters=parameters,
+                  train_seconds=train_seconds, settings=settings,
+                  submitted_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds"),
+                  submissions=1, competition=held_out.competition)
+    stored, previous, rank, count = _write(_resolve(path), entry)
+    message = (f"Submitted {stored.name!r}: macro-F1 {stored.macro_f1:.3f}, accuracy {stored.accuracy:.1%} on "
+               f"{len(held_out)} held-out test images; rank {rank} of {count}.")
+    if previous is not None:
+        message += " " + _describe_change(previous, stored)
+    else:
+        message += " Submitting again under this name replaces this entry: only your latest submission counts."
+    result = Submission(stored, previous, rank, count, message)
+    if verbose:
+        print(message)
+    return result
+
+
+def leaderboard_table(path: str | Path | None = None, *, competition: str | None = None,
+                      all_competitions: bool = False):
+    """The board as a DataFrame indexed by rank: best macro-F1 first, then accuracy, then who was first.
+
+    Shows the current road-sign competition unless ``competition`` names another (or
+    ``all_competitions=True``: every entry, with a ``competition`` column, ranked within each).
+    """
+    import pandas as pd
+
+    if competition is None and not all_competitions:
+        competition = road_sign_held_out(None).competition
+    entries = read_entries(path, None if all_competitions else competition)
+    columns = ["name", "macro_f1", "accuracy", "parameters", "train_seconds", "submissions", "submitted_at",
+               "settings"] + (["competition"] if all_competitions else [])
+    table = pd.DataFrame([{column: getattr(entry, column) for column in columns} for entry in entries],
+                         columns=columns)
+    table["parameters"] = table["parameters"].astype("Int64")
+    if all_competitions:
+        table["rank"] = table.groupby("competition").cumcount() + 1
+    else:
+        table["rank"] = range(1, len(table) + 1)
+    return table.set_index("rank")
+
+
+def leaderboard_entry(name: str, path: str | Path | None = None, *, competition: str | None = None) -> Entry | None:
+    """The entry of ``name`` (case and spacing ignored, as in :func:`submit`) in the current competition, or None."""
+    competition = competition if competition is not None else road_sign_held_out(None).competition
+    entries = read_entries(path, competition, name=check_name(name))
+    return entries[0] if entries else None
