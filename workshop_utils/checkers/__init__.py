@@ -20,11 +20,16 @@ module                      exercises
 ``imbalance``               05: inverse-frequency class weights
 ``convolution``             04: convolution by hand, output size, parameter count, max pooling,
                             batch norm, a compact CNN
+``competition``             08: a model from a settings dict, test predictions in order, a random
+                            search picked by the validation score
+``performance``             07: throughput and speed-up, timing a GPU honestly, a decode-once
+                            cache, freezing all but the last layer
 ``core``, ``tensor_checks`` what every checker shares: Feedback, running attendee code safely
 ==========================  =================================================================
 """
 
 from .activations import check_activation_derivatives
+from .competition import check_build_model, check_predict_classes, check_random_search
 from .convolution import (check_batch_norm, check_compact_cnn, check_conv2d, check_conv_output_size,
                           check_conv_parameter_count, check_max_pool)
 from .core import Feedback, failed, passed, run_attempt
@@ -33,6 +38,7 @@ from .logistic_regression import check_log_loss, check_log_loss_gradients, check
 from .losses import check_cross_entropy
 from .mlp import check_collapsed_linear, check_xor_mlp
 from .optimizers import check_momentum_descent
+from .performance import check_decoded_cache, check_freeze_all_but_last, check_throughput, check_timed_training
 from .regularization import check_early_stopping, check_inverted_dropout, check_rgba_to_rgb, check_worst_mistakes
 from .setup import check_repeatable_draws
 from .softmax import check_softmax
@@ -53,4 +59,6 @@ __all__ = [
     "check_compact_cnn",
     "check_rgba_to_rgb", "check_inverted_dropout", "check_early_stopping", "check_class_weights",
     "check_worst_mistakes",
+    "check_throughput", "check_timed_training", "check_decoded_cache", "check_freeze_all_but_last",
+    "check_build_model", "check_predict_classes", "check_random_search",
 ]

@@ -16,6 +16,8 @@ module             pictures
 ``surfaces``       2-D loss surfaces with optimizer paths
 ``images``         grids of images, "True: X / Pred: Y" mistakes, confusion matrices
 ``feature_maps``   number grids, a convolution step, learned filters, feature maps
+``leaderboard``    the competition's board as bars, your entry highlighted
+``performance``    speed-up bars of notebook 07's measurements
 ``setup_check``    the sine wave of notebook 00's widget check
 =================  ===============================================================================
 """
