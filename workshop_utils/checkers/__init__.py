@@ -22,6 +22,8 @@ module                      exercises
                             batch norm, a compact CNN
 ``competition``             08: a model from a settings dict, test predictions in order, a random
                             search picked by the validation score
+``transfer``                06: ImageNet normalization, a new head, freezing a backbone, an
+                            optimizer with a small learning rate for the backbone
 ``performance``             07: throughput and speed-up, timing a GPU honestly, a decode-once
                             cache, freezing all but the last layer
 ``core``, ``tensor_checks`` what every checker shares: Feedback, running attendee code safely
@@ -45,6 +47,8 @@ from .softmax import check_softmax
 from .tensors_autograd import (check_flatten_images, check_gradient_descent, check_grads_by_hand,
                                check_grads_with_autograd, check_image_batch, check_sgd_step,
                                check_sigmoid_net_grads, check_standardize_columns)
+from .transfer import (check_fine_tuning_optimizer, check_freeze_backbone, check_normalize_batch,
+                       check_replace_head)
 from .training_loop import check_evaluate, check_train_one_epoch
 
 __all__ = [
@@ -59,6 +63,7 @@ __all__ = [
     "check_compact_cnn",
     "check_rgba_to_rgb", "check_inverted_dropout", "check_early_stopping", "check_class_weights",
     "check_worst_mistakes",
+    "check_normalize_batch", "check_replace_head", "check_freeze_backbone", "check_fine_tuning_optimizer",
     "check_throughput", "check_timed_training", "check_decoded_cache", "check_freeze_all_but_last",
     "check_build_model", "check_predict_classes", "check_random_search",
 ]
