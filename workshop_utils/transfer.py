@@ -448,10 +448,10 @@ def load_imagenet_weights(name: str, *, progress: bool = False) -> PretrainedWei
 
 def announce_missing_weights(name: str, reason: str) -> str:
     """Print and return the loud banner: ImageNet weights unavailable, a stand-in pretraining replaces them."""
-    from .data.banner import _boxed
+    from .data.banner import boxed_banner  # the same box as the data stand-ins, worded for weights
 
     title = backbone_spec(name).title
-    text = _boxed(
+    text = boxed_banner(
         f"STAND-IN WEIGHTS: no ImageNet weights for {title}",
         [
             f"Why: {reason}",

@@ -16,7 +16,7 @@ import textwrap
 BANNER_WIDTH = 78
 
 
-def _boxed(title: str, paragraphs: list[str], *, edge: str) -> str:
+def boxed_banner(title: str, paragraphs: list[str], *, edge: str) -> str:
     """``paragraphs`` wrapped to the banner width inside a box of ``edge`` characters, under ``title``."""
     inner = BANNER_WIDTH - 4
     lines = [edge * BANNER_WIDTH, f"{edge} {title.center(inner)} {edge}", edge * BANNER_WIDTH]
@@ -34,7 +34,7 @@ def announce_standin(dataset: str, reason: str, what_to_do: str) -> str:
 
     Example: ``announce_standin("road signs", "offline and not cached", "run python data_download.py")``.
     """
-    text = _boxed(
+    text = boxed_banner(
         f"STAND-IN DATA: {dataset} is NOT the real data set",
         [
             f"Why: {reason}",
@@ -50,7 +50,7 @@ def announce_standin(dataset: str, reason: str, what_to_do: str) -> str:
 
 def announce_smoke(what: str) -> str:
     """Print and return a banner saying that smoke mode shrank ``what`` (e.g. "Fashion-MNIST: 2,000 / 500 images")."""
-    text = _boxed(
+    text = boxed_banner(
         "SMOKE MODE (WORKSHOP_SMOKE=1)",
         [
             f"Reduced: {what}",
