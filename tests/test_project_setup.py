@@ -1,5 +1,6 @@
 """The promises of the README and pyproject.toml: one test command, Colab-safe dependency ranges."""
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -13,13 +14,18 @@ except ModuleNotFoundError:  # Python 3.10, which pyproject.toml still supports
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# What Google Colab has preinstalled (snapshot 2026-08, see CURRICULUM.md): installing the package
-# there must be satisfied by these, i.e. replace nothing.
-COLAB_VERSIONS = {
-    "torch": "2.11.0", "torchvision": "0.26.0", "numpy": "2.0.2", "pandas": "2.2.2", "matplotlib": "3.10.0",
-    "scikit-learn": "1.6.1", "pillow": "11.1.0", "tqdm": "4.67.1", "ipywidgets": "7.7.1",
-    "vega-datasets": "0.9.0", "kagglehub": "1.0.0", "wandb": "0.28.0",
-}
+
+
+def _colab_versions() -> dict[str, str]:
+    """What Google Colab has preinstalled: tools/colab_versions.txt, the list the Colab-versions run installs."""
+    spec = importlib.util.spec_from_file_location("check_colab_versions", ROOT / "tools" / "check_colab_versions.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return {name.lower().replace("_", "-"): version for name, version in tool.read_pins().items()}
+
+
+# Installing the package there must be satisfied by these, i.e. replace nothing.
+COLAB_VERSIONS = _colab_versions()
 
 
 def _ci_test_command() -> str:

@@ -525,7 +525,8 @@ def check_gradient_descent(gradient_descent: Callable[[Callable[[float], float],
         if got is None:
             return failed(EX_DESCENT, "gradient_descent returned None.", tried=tried,
                           hint="end with `return path` (the list of all x values).")
-        if _as_float(got) is not None and not isinstance(got, (list, tuple)):
+        # A scalar, not a one-element list or array (NumPy < 2.1 turns an array of shape (1,) into a float too).
+        if _as_float(got) is not None and not isinstance(got, (list, tuple)) and getattr(got, "ndim", 0) == 0:
             return failed(EX_DESCENT, "you returned one number (the last x?): return the whole list of x values, "
                                       "starting with x0.", tried=tried, expected=f"{steps + 1} values",
                           got=describe(got))

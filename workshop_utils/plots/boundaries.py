@@ -7,7 +7,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .style import OKABE_ITO
+from .style import OKABE_ITO, RDBU_ENDS
 
 
 def decision_grid(X: torch.Tensor, resolution: int = 200, padding: float = 0.5
@@ -99,7 +99,7 @@ def plot_decision_boundary(ax, predict: Callable[[torch.Tensor], torch.Tensor], 
                              cmap="RdBu_r" if num_classes <= 2 else "viridis", alpha=0.35, vmin=0, vmax=1)
         ax.contour(xx, yy, grid_probability.reshape(xx.shape).numpy(), levels=[0.5], colors="black", linewidths=1.5)
         ax.figure.colorbar(region, ax=ax, label="P(class 1)", shrink=0.8)
-        colours = ["#2166AC", "#B2182B"] if num_classes <= 2 else colours  # match the RdBu shading
+        colours = list(RDBU_ENDS) if num_classes <= 2 else colours  # match the RdBu shading
     else:
         ax.contourf(xx, yy, grid_classes.reshape(xx.shape).numpy(), levels=np.arange(num_classes + 1) - 0.5,
                     cmap=ListedColormap(colours), alpha=0.25)
@@ -111,9 +111,9 @@ def plot_decision_boundary(ax, predict: Callable[[torch.Tensor], torch.Tensor], 
                        edgecolor="white", linewidth=0.5, label=names[label] if label < len(names) else str(label))
     ax.set_xlim(xx.min(), xx.max())
     ax.set_ylim(yy.min(), yy.max())
-    if feature_names is not None:
-        ax.set_xlabel(feature_names[0])
-        ax.set_ylabel(feature_names[1])
+    feature_names = feature_names if feature_names is not None else ("x1", "x2")  # w1·x1 + w2·x2 + b
+    ax.set_xlabel(feature_names[0])
+    ax.set_ylabel(feature_names[1])
     ax.set_title(f"{title + ': ' if title else ''}accuracy {accuracy:.0%}")
     ax.legend(loc="best", fontsize=8, framealpha=0.8)
     return {"accuracy": accuracy, "grid_classes": grid_classes.reshape(xx.shape).numpy()}

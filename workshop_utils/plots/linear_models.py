@@ -13,10 +13,12 @@ import torch
 
 from .boundaries import plot_decision_boundary, plot_linear_boundary
 from .curves import plot_named_curves
-from .style import OKABE_ITO
+from .style import OKABE_ITO, RDBU_ENDS
 
 # Blue for class 0, red for class 1: the colours plot_decision_boundary uses over its probability shading.
-CLASS_COLOURS = ("#2166AC", "#B2182B")
+CLASS_COLOURS = RDBU_ENDS
+# The axis labels of 2-D points whose features have no names: the x1, x2 of w1·x1 + w2·x2 + b.
+UNNAMED_FEATURES = ("x1", "x2")
 
 
 def plot_points(ax, X: torch.Tensor, y: torch.Tensor, *, class_names: Sequence[str] | None = None,
@@ -31,9 +33,9 @@ def plot_points(ax, X: torch.Tensor, y: torch.Tensor, *, class_names: Sequence[s
         counts[label] = int(chosen.sum())
         ax.scatter(X[chosen, 0].numpy(), X[chosen, 1].numpy(), s=22, color=CLASS_COLOURS[label],
                    edgecolor="white", linewidth=0.5, label=names[label], zorder=3)
-    if feature_names is not None:
-        ax.set_xlabel(feature_names[0])
-        ax.set_ylabel(feature_names[1])
+    feature_names = feature_names if feature_names is not None else UNNAMED_FEATURES
+    ax.set_xlabel(feature_names[0])
+    ax.set_ylabel(feature_names[1])
     if title:
         ax.set_title(title)
     ax.legend(loc="best", fontsize=8, framealpha=0.8)
