@@ -9,6 +9,9 @@ import torch
 
 from .style import OKABE_ITO, RDBU_ENDS
 
+# The axis labels of 2-D points whose features have no names: the x1, x2 of w1·x1 + w2·x2 + b.
+UNNAMED_FEATURES = ("x1", "x2")
+
 
 def decision_grid(X: torch.Tensor, resolution: int = 200, padding: float = 0.5
                   ) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
@@ -111,7 +114,7 @@ def plot_decision_boundary(ax, predict: Callable[[torch.Tensor], torch.Tensor], 
                        edgecolor="white", linewidth=0.5, label=names[label] if label < len(names) else str(label))
     ax.set_xlim(xx.min(), xx.max())
     ax.set_ylim(yy.min(), yy.max())
-    feature_names = feature_names if feature_names is not None else ("x1", "x2")  # w1·x1 + w2·x2 + b
+    feature_names = feature_names if feature_names is not None else UNNAMED_FEATURES
     ax.set_xlabel(feature_names[0])
     ax.set_ylabel(feature_names[1])
     ax.set_title(f"{title + ': ' if title else ''}accuracy {accuracy:.0%}")

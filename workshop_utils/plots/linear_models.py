@@ -11,14 +11,12 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .boundaries import plot_decision_boundary, plot_linear_boundary
+from .boundaries import UNNAMED_FEATURES, plot_decision_boundary, plot_linear_boundary
 from .curves import plot_named_curves
 from .style import OKABE_ITO, RDBU_ENDS
 
 # Blue for class 0, red for class 1: the colours plot_decision_boundary uses over its probability shading.
 CLASS_COLOURS = RDBU_ENDS
-# The axis labels of 2-D points whose features have no names: the x1, x2 of w1·x1 + w2·x2 + b.
-UNNAMED_FEATURES = ("x1", "x2")
 
 
 def plot_points(ax, X: torch.Tensor, y: torch.Tensor, *, class_names: Sequence[str] | None = None,
