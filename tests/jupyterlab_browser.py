@@ -256,10 +256,9 @@ def widget_views(page):
 
 
 def rendered_widget_report(page) -> list[dict]:
-    """For each drawn widget in the page: its sliders, its progress bars and the start of its text."""
+    """For each drawn widget in the page: how many sliders it has and the start of its text."""
     return page.evaluate("""selector => Array.from(document.querySelectorAll(selector)).map(node => ({
           sliders: node.querySelectorAll('.widget-slider').length,
-          progress_bars: node.querySelectorAll('.widget-hprogress, .widget-vprogress').length,
           text: node.innerText.slice(0, 200),
         }))""", WIDGET_OUTPUT)
 
