@@ -116,6 +116,11 @@ def test_solution_only_cells_are_dropped_and_student_only_cells_kept():
     assert [cell["source"] for cell in cells[2:]] == ["Hint: use `@`.", "x = 1"]
 
 
+def test_ci_check_cells_are_dropped_from_the_student_copy():
+    cells = strip_solutions(lesson(code("assert accuracy > 0.9", "ci-check"), code("x = 1")))["cells"]
+    assert [cell["source"] for cell in cells[2:]] == ["x = 1"]
+
+
 def test_cells_without_markers_are_unchanged():
     source = "import torch\nx = torch.ones(3)  # a comment\n"
     assert student_sources(code(source), markdown("Text with *emphasis*.")) == [source, "Text with *emphasis*."]
@@ -164,6 +169,10 @@ def test_prose_mentioning_the_words_is_not_a_marker():
      "'student-only' is for markdown hints"),
     ({"cells": [markdown("# T", "workshop-title", "solution-only"), code("", "workshop-setup")]},
      "belong in both copies"),
+    ({"cells": [markdown("# T", "workshop-title"), code("", "workshop-setup", "ci-check")]},
+     "belong in both copies"),
+    ({"cells": [markdown("# T", "workshop-title"), code("", "workshop-setup"), markdown("x", "ci-check")]},
+     "'ci-check' marks a code cell"),
 ])
 def test_title_and_setup_cells_are_required_where_they_belong(notebook, words):
     notebook.update(metadata={}, nbformat=4, nbformat_minor=5)

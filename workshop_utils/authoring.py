@@ -8,7 +8,7 @@ A maintainer writes each lesson once, as a complete, runnable reference solution
   ``pyproject.toml``, outputs and execution counts are cleared, editor noise is dropped, and every
   cell gets a stable id;
 * writes the student copy ``notebooks/NN_name.ipynb``: the same notebook with the solution blocks
-  replaced by stubs and the ``solution-only`` cells dropped;
+  replaced by stubs and the ``solution-only`` and ``ci-check`` cells dropped;
 * rewrites the table of notebooks in ``README.md`` (only the lines between its
   ``<!-- notebook-table:start ... -->`` and ``<!-- notebook-table:end -->`` markers), whose Colab
   links come from the same ``[tool.workshop]`` setting.
@@ -50,6 +50,11 @@ TITLE_TAG = "workshop-title"
 SETUP_TAG = "workshop-setup"
 SOLUTION_ONLY_TAG = "solution-only"
 STUDENT_ONLY_TAG = "student-only"
+# A code cell holding CI's hard checks of a lesson (asserts, thresholds for quick runs and stand-in data):
+# run with the solution, dropped from the student copy like solution-only. Attendees see the lesson's
+# claims as readable lines instead (workshop_utils.claims).
+CI_CHECK_TAG = "ci-check"
+DROPPED_FROM_STUDENT_COPY = (SOLUTION_ONLY_TAG, CI_CHECK_TAG)
 
 COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 DEFAULT_CODE_STUB = (
@@ -325,7 +330,7 @@ def strip_solutions(notebook: dict[str, Any], label: str = "notebook") -> dict[s
             cell["source"] = "\n".join(_student_lines_of_code(lines, where))
         elif cell.get("cell_type") == "markdown":
             cell["source"] = "\n".join(_student_lines_of_markdown(lines, where))
-        if SOLUTION_ONLY_TAG not in cell_tags(cell):
+        if not set(DROPPED_FROM_STUDENT_COPY) & set(cell_tags(cell)):
             kept.append(cell)
     student["cells"] = kept
     return student
@@ -382,13 +387,17 @@ def _check_workshop_cells(cells: list[dict[str, Any]], label: str) -> tuple[int,
             f"{_where(label, first_code, cells[first_code])}: this code cell comes before the {SETUP_TAG!r} "
             "cell, so in Colab it would run before the helper package is installed; move it below.")
     for index in (title, setup):
-        if SOLUTION_ONLY_TAG in cell_tags(cells[index]):
-            raise AuthoringError(f"{_where(label, index, cells[index])}: the title and setup cells belong in "
-                                 f"both copies; remove the {SOLUTION_ONLY_TAG!r} tag.")
+        for tag in DROPPED_FROM_STUDENT_COPY:
+            if tag in cell_tags(cells[index]):
+                raise AuthoringError(f"{_where(label, index, cells[index])}: the title and setup cells belong in "
+                                     f"both copies; remove the {tag!r} tag.")
     for index, cell in enumerate(cells):
         if STUDENT_ONLY_TAG in cell_tags(cell) and cell.get("cell_type") == "code":
             raise AuthoringError(f"{_where(label, index, cell)}: {STUDENT_ONLY_TAG!r} is for markdown hints; a "
                                  "code cell would also run in CI's run of the solution. Make it markdown.")
+        if CI_CHECK_TAG in cell_tags(cell) and cell.get("cell_type") != "code":
+            raise AuthoringError(f"{_where(label, index, cell)}: {CI_CHECK_TAG!r} marks a code cell of hard checks; "
+                                 "this cell is markdown. Remove the tag, or tag it 'solution-only'.")
     return title, setup
 
 
