@@ -33,6 +33,7 @@ from workshop_utils.authoring import (
     student_notebook,
     table_markdown,
     update_readme,
+    with_docs_links,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -586,3 +587,30 @@ def test_sliced_waits_find_a_queued_reply_and_keep_the_overall_timeout():
     with pytest.raises(Empty):
         asyncio.run(timer._sliced(channel(misses=10**6), slice_seconds=0.01)(timeout=0.2))
     assert 0.2 <= time.monotonic() - started < 2
+
+
+# --- links to docs/ -------------------------------------------------------------------------------------
+
+def test_links_to_docs_point_at_the_repository_so_they_work_in_colab():
+    fork = WorkshopSettings("https://github.com/someone/fork", "spring", "workshop-utils")
+    relative = "See the [notation](../docs/NOTATION.md) and [η](../docs/NOTATION.md#learning-rate)."
+    upstream = with_docs_links(relative, UPSTREAM)
+    assert upstream == ("See the [notation](https://github.com/dl-workshop/deep-learning-workshop/blob/main/docs/"
+                        "NOTATION.md) and [η](https://github.com/dl-workshop/deep-learning-workshop/blob/main/docs/"
+                        "NOTATION.md#learning-rate).")
+    assert with_docs_links(upstream, UPSTREAM) == upstream  # a second build changes nothing
+    assert with_docs_links(upstream, fork) == with_docs_links(relative, fork)  # a fork's build follows the fork
+    assert "someone/fork/blob/spring/docs/NOTATION.md" in with_docs_links(upstream, fork)
+
+
+def test_other_links_are_left_alone():
+    text = "[torch](https://pytorch.org/docs/stable/index.html) and [a file](../README.md) and [x](docs/a.md)"
+    assert with_docs_links(text, UPSTREAM) == text
+
+
+def test_the_build_rewrites_docs_links_in_markdown_cells_only():
+    notebook = lesson(markdown("[notation](../docs/NOTATION.md)"), code("# [x](../docs/NOTATION.md)"))
+    notebook.update(metadata={}, nbformat=4, nbformat_minor=5)
+    cells = normalize_notebook(notebook, UPSTREAM, "solutions/01_demo.ipynb")["cells"]
+    assert cells[2]["source"].startswith("[notation](https://github.com/dl-workshop/")
+    assert cells[3]["source"] == "# [x](../docs/NOTATION.md)"

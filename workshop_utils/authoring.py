@@ -166,6 +166,25 @@ def colab_badge(settings: WorkshopSettings, notebook_path: str) -> str:
     return f"[![Open In Colab]({COLAB_BADGE_IMAGE})]({colab_url(settings, notebook_path)})"
 
 
+def repository_file_url(settings: WorkshopSettings, file_path: str) -> str:
+    """The GitHub page of a file of the repository (e.g. ``docs/NOTATION.md``)."""
+    return f"{settings.repository}/blob/{settings.branch}/{PurePosixPath(file_path).as_posix()}"
+
+
+# A link from a notebook to a file under docs/: written relative (``../docs/NOTATION.md``) by the author,
+# or already absolute from an earlier build, possibly of another fork or branch.
+_DOCS_LINK = re.compile(r"\]\((?:\.\./|https://github\.com/[\w.-]+/[\w.-]+/blob/[\w./-]+?/)(docs/[\w./-]+\.md)(#[\w-]*)?\)")
+
+
+def with_docs_links(markdown: str, settings: WorkshopSettings) -> str:
+    """Markdown whose links to ``docs/*.md`` point at the repository's GitHub pages.
+
+    A relative link works in a local JupyterLab but not in Colab, which opens the notebook from GitHub
+    and resolves relative links against its own site: every attendee gets the same working link.
+    """
+    return _DOCS_LINK.sub(lambda m: f"]({repository_file_url(settings, m.group(1))}{m.group(2) or ''})", markdown)
+
+
 def setup_cell_source(settings: WorkshopSettings) -> str:
     """The Colab install cell. A plain (non-editable) install imports without a runtime restart."""
     requirement = f"{settings.distribution} @ git+{settings.repository}@{settings.branch}"
@@ -428,6 +447,9 @@ def normalize_notebook(notebook: dict[str, Any], settings: WorkshopSettings, not
     title, setup = _check_workshop_cells(cells, label)
     cells[title]["source"] = _with_badge(cells[title]["source"], colab_badge(settings, notebook_path))
     cells[setup]["source"] = setup_cell_source(settings)
+    for cell in cells:
+        if cell.get("cell_type") == "markdown":
+            cell["source"] = with_docs_links(cell["source"], settings)
 
     stem = PurePosixPath(notebook_path).stem
     taken: set[str] = set()
