@@ -70,7 +70,7 @@ def test_saving_replaces_the_old_file_atomically_and_leaves_no_temporary_file(tm
         raise OSError("disk full")
 
     monkeypatch.setattr(checkpoints.torch, "save", crash_halfway)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(CheckpointError, match="Could not write the checkpoint .*disk full"):
         save_checkpoint(path, first, epoch=3)
     monkeypatch.undo()
     assert files_in(tmp_path) == ["best.pt"]  # no temporary file left behind

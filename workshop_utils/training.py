@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -45,7 +46,7 @@ from torch import nn
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 from tqdm.auto import tqdm
 
-from .checkpoints import save_checkpoint
+from .checkpoints import CheckpointError, check_checkpoint_path, save_checkpoint
 from .device import pick_device
 from .seeding import seed_everything
 
@@ -448,7 +449,9 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int,
     scaler = make_grad_scaler(device) if amp_choice.use_scaler else None
     tracker = EarlyStopping(monitor, early_stopping_patience, min_delta)
     monitor_measured = val_loader is not None or monitor.startswith("train")
-    checkpoint_path = Path(checkpoint_path) if checkpoint_path is not None else None
+    # A checkpoint that cannot be written fails now, not after the first epoch's training time.
+    checkpoint_path = check_checkpoint_path(checkpoint_path) if checkpoint_path is not None else None
+    saving_checkpoints = True
     curves = None
     if live_plot:
         from .plots.curves import LiveCurves  # matplotlib only when curves are wanted
@@ -488,9 +491,13 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int,
                 if restore_best:  # a copy on the CPU: the next epochs change the model's own tensors
                     best_state = {name: value.detach().to("cpu", copy=True)
                                   for name, value in model.state_dict().items()}
-                if checkpoint_path is not None:
-                    save_checkpoint(checkpoint_path, model, optimizer, epoch=epoch, monitor=monitor,
-                                    value=row[monitor])
+                if checkpoint_path is not None and saving_checkpoints:
+                    try:
+                        save_checkpoint(checkpoint_path, model, optimizer, epoch=epoch, monitor=monitor,
+                                        value=row[monitor])
+                    except CheckpointError as error:  # e.g. the disk filled up: keep training and the history
+                        warnings.warn(f"{error} Training goes on without saving checkpoints.", stacklevel=2)
+                        saving_checkpoints = False
             if schedule is not None and not scheduler_per_batch:
                 step_scheduler(schedule, row.get(monitor))
             report_epoch(row, bar=bar, curves=curves, wandb_run=wandb_run)
