@@ -1,5 +1,10 @@
 """W&B key discovery (never from the notebook) and the slider-plot widget, driven headless."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import ipywidgets as widgets
 import matplotlib
 from matplotlib.figure import Figure
@@ -73,3 +78,126 @@ def test_malformed_key_is_explained_not_raised(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path))
     assert tracking.wandb_login(prompt=False) is False
     assert "login failed" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------------------------
+# Optional packages: a disabled run, and every path that does not talk to W&B, needs no wandb
+# --------------------------------------------------------------------------------------------------
+
+def test_a_disabled_run_needs_no_wandb(monkeypatch):
+    monkeypatch.setitem(sys.modules, "wandb", None)  # `import wandb` now raises ImportError
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    run = tracking.start_run("workshop-test", config={"notebook": "00_setup"}, enabled=False)
+    run.log({"setup_check": 1}, step=1)
+    run.finish()
+    assert isinstance(run, tracking.DisabledRun) and run.config == {"notebook": "00_setup"}
+    monkeypatch.setenv("WANDB_MODE", "disabled")  # enabled, but switched off for the whole machine
+    assert isinstance(tracking.start_run("workshop-test", enabled=True), tracking.DisabledRun)
+
+
+def test_an_enabled_run_without_wandb_says_how_to_install_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "wandb", None)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    with pytest.raises(ImportError, match="pip install wandb"):
+        tracking.start_run("workshop-test", enabled=True)
+    monkeypatch.setenv("WANDB_API_KEY", "0123456789abcdef")
+    assert tracking.wandb_login(prompt=False) is False  # explained, not raised
+    assert "pip install wandb" in capsys.readouterr().out
+
+
+def test_notebook_00s_cell_runs_without_wandb(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "wandb", None)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    USE_WANDB = False
+    logged_in = tracking.wandb_login() if USE_WANDB else False
+    run = tracking.start_run("dl-workshop-setup", config={"notebook": "00_setup"}, enabled=logged_in)
+    run.log({"setup_check": 1})
+    run.finish()
+
+
+def test_the_auto_mpg_loader_without_vega_datasets_says_how_to_install_it(monkeypatch):
+    from workshop_utils.data import loaders
+
+    monkeypatch.setitem(sys.modules, "vega_datasets", None)
+    with pytest.raises(ImportError, match="pip install vega_datasets"):
+        loaders.load_auto_mpg()
+
+
+def test_the_room_board_without_wandb_is_explained(monkeypatch, capsys):
+    from workshop_utils import room_leaderboard
+
+    monkeypatch.setitem(sys.modules, "wandb", None)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    assert room_leaderboard.room_leaderboard("some-project").empty
+    assert "pip install wandb" in capsys.readouterr().out
+
+
+def test_without_kagglehub_downloads_use_the_other_sources(monkeypatch):
+    from workshop_utils.data import download, manifest
+
+    monkeypatch.setitem(sys.modules, "kagglehub", None)
+    monkeypatch.delenv("WORKSHOP_OFFLINE", raising=False)
+    monkeypatch.delenv("WORKSHOP_MIRROR", raising=False)
+    monkeypatch.setattr(download, "USE_KAGGLEHUB", True)
+    info = manifest.get_dataset_info("road-signs")
+    assert info.kaggle_handle and download._kagglehub_usable(info) is False
+
+
+def test_importing_the_library_imports_no_optional_package():
+    code = ("import sys\n"
+            "for name in ('wandb', 'kagglehub', 'vega_datasets'): sys.modules[name] = None\n"
+            "import importlib, pkgutil, workshop_utils\n"
+            "for module in pkgutil.walk_packages(workshop_utils.__path__, 'workshop_utils.'):\n"
+            "    importlib.import_module(module.name)\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+# --------------------------------------------------------------------------------------------------
+# Where the key goes: the environment, never a file, unless asked
+# --------------------------------------------------------------------------------------------------
+
+class FakeWandb:
+    def __init__(self):
+        self.calls = []
+
+    def login(self, key=None, relogin=None):
+        self.calls.append({"key": key, "env": os.environ.get("WANDB_API_KEY")})
+        return True
+
+
+@pytest.fixture
+def fake_wandb(monkeypatch, tmp_path):
+    fake = FakeWandb()
+    monkeypatch.setitem(sys.modules, "wandb", fake)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return fake
+
+
+def test_a_key_from_the_environment_is_never_passed_to_wandb_login(fake_wandb, monkeypatch, tmp_path):
+    monkeypatch.setenv("WANDB_API_KEY", "env-key")
+    assert tracking.wandb_login(prompt=False) is True
+    assert fake_wandb.calls == [{"key": None, "env": "env-key"}]  # wandb reads it itself: no ~/.netrc
+    assert not (tmp_path / ".netrc").exists()
+
+
+def test_a_pasted_key_stays_in_this_kernel_and_the_prompt_says_why(fake_wandb, monkeypatch, capsys):
+    monkeypatch.setattr(tracking.getpass, "getpass", lambda prompt: " pasted-key ")
+    assert tracking.wandb_login() is True
+    assert fake_wandb.calls == [{"key": None, "env": "pasted-key"}]
+    out = capsys.readouterr().out
+    assert "nothing is written to disk" in out and "WANDB_API_KEY" in out and "pasted-key" not in out
+
+
+def test_save_key_writes_netrc_and_the_prompt_warns_first(fake_wandb, monkeypatch, capsys):
+    monkeypatch.setattr(tracking.getpass, "getpass", lambda prompt: "pasted-key")
+    assert tracking.wandb_login(save_key=True) is True
+    assert fake_wandb.calls == [{"key": "pasted-key", "env": None}]  # wandb.login(key=...) writes ~/.netrc
+    out = capsys.readouterr().out
+    assert "IN PLAIN TEXT in ~/.netrc" in out and "WANDB_API_KEY" in out
+
+
+def test_secrets_files_are_ignored_by_git():
+    ignored = (Path(__file__).resolve().parents[1] / ".gitignore").read_text().splitlines()
+    assert {".netrc", "kaggle.json", ".env"} <= {line.strip() for line in ignored}

@@ -159,8 +159,11 @@ def room_leaderboard(project: str = DEFAULT_PROJECT, entity: str | None = None, 
         if tracking.wandb_disabled():
             print("Room-wide board: Weights & Biases is disabled (WANDB_MODE=disabled), no room board to show.")
             return _empty_table()
-        import wandb
-
+        try:
+            wandb = tracking.import_wandb()
+        except ImportError as error:  # wandb is optional: say how to install it
+            print(f"Room-wide board: {error}")
+            return _empty_table()
         try:
             api = wandb.Api()
         except Exception as error:  # not logged in, no network

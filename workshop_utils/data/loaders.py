@@ -667,7 +667,12 @@ def load_auto_mpg(dropna: bool = False) -> pd.DataFrame:
     Columns: Name, Miles_per_Gallon (8 missing), Cylinders, Displacement, Horsepower (6 missing),
     Weight_in_lbs, Acceleration, Year, Origin. ``dropna=True`` drops the 14 rows with a missing value.
     """
-    from vega_datasets import data
+    try:
+        from vega_datasets import data
+    except ImportError as error:  # an optional package: only this loader needs it
+        raise ImportError("The Auto MPG cars come bundled with the vega_datasets package, which is not installed: "
+                          "run `pip install vega_datasets` (in a notebook: %pip install vega_datasets) and restart "
+                          "the kernel.") from error
 
     frame = pd.read_json(data.cars.filepath)  # the file path, not data.cars(): no pandas warning
     return frame.dropna().reset_index(drop=True) if dropna else frame
