@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sysconfig
 import traceback
 from dataclasses import dataclass, field
@@ -115,14 +116,30 @@ def _attendee_frame(frames: traceback.StackSummary) -> traceback.FrameSummary:
     return frames[-1]
 
 
+def probe_seed() -> int:
+    """A fresh seed for this call's random probe: a printed expected value cannot be hard-coded, and the
+    seed, shown in the message, reproduces the probe."""
+    return 1000 + secrets.randbelow(9000)
+
+
 def show(feedback: Feedback) -> Feedback:
     """Print the feedback (so it appears even when not on a cell's last line) and return it."""
     print(feedback.text())
     return feedback
 
 
+# The start of the message a checker gives when it could not judge an answer at all (a bug in the
+# checker, not in the attendee's code). Tests count such answers as crashes.
+UNJUDGED = "the checker could not judge this answer"
+
+
 def checker(exercise: str):
-    """Decorator for checkers: an AttemptError from ``run_attempt`` becomes the returned Feedback."""
+    """Decorator for checkers: an AttemptError from ``run_attempt`` becomes the returned Feedback.
+
+    Anything else the checker raises while reading an unusual answer (an odd type, a dtype torch refuses
+    to mix, a graph it cannot differentiate) becomes a failing Feedback that says so and shows the
+    error: the attendee never gets a traceback from inside the checker.
+    """
 
     def wrap(check: Callable[..., Feedback]) -> Callable[..., Feedback]:
         def run(*args: Any, **kwargs: Any) -> Feedback:
@@ -130,6 +147,13 @@ def checker(exercise: str):
                 feedback = check(*args, **kwargs)
             except AttemptError as error:
                 feedback = error.feedback
+            except Exception as error:  # the last line of defence; the tests count these as crashes
+                feedback = failed(exercise, f"{UNJUDGED}: reading what your function returned raised "
+                                            f"{type(error).__name__}: {error}",
+                                  hint="check the type, shape and dtype of what your function returns against the "
+                                       "exercise's instructions; if they look right, tell the instructor.")
+            if not isinstance(feedback, Feedback):  # a checker bug; never show None
+                feedback = failed(exercise, f"{UNJUDGED}: the checker returned {type(feedback).__name__}.")
             return show(feedback)
 
         run.__name__ = check.__name__
