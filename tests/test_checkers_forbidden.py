@@ -147,3 +147,16 @@ def test_message_names_the_call():
     with forbidden_calls(SIGMOID) as seen:
         torch.sigmoid(torch.randn(2))
     assert "torch.sigmoid" in shortcut_message(seen, "write σ(z) yourself")
+
+
+def test_attempt_forbidding_turns_a_shortcut_into_a_failure():
+    from workshop_utils.checkers.core import AttemptError
+    from workshop_utils.checkers.forbidden import attempt_forbidding
+
+    from torch import sigmoid as squash
+    with pytest.raises(AttemptError) as caught:
+        attempt_forbidding("Exercise 0", SIGMOID, lambda z: squash(z), torch.zeros(2), tried="f(z)",
+                           why="write it yourself.")
+    assert "torch.sigmoid" in caught.value.feedback.message and "write it yourself" in caught.value.feedback.message
+    assert attempt_forbidding("Exercise 0", SIGMOID, lambda z: 1 / (1 + torch.exp(-z)), torch.zeros(2),
+                              tried="f(z)", why="-").tolist() == [0.5, 0.5]

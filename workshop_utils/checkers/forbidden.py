@@ -38,7 +38,7 @@ from torch.overrides import TorchFunctionMode
 
 __all__ = ["ForbiddenCall", "Seen", "forbidden_calls", "SIGMOID", "LOG_SIGMOID", "BINARY_CROSS_ENTROPY",
            "SOFTMAX", "LOG_SOFTMAX", "CROSS_ENTROPY", "CONV2D", "MAX_POOL2D", "BATCH_NORM", "DROPOUT",
-           "AUTOGRAD", "OPTIMIZERS", "ACTIVATIONS", "merge", "shortcut_message"]
+           "AUTOGRAD", "OPTIMIZERS", "ACTIVATIONS", "merge", "shortcut_message", "attempt_forbidding"]
 
 
 class ForbiddenCall(Exception):
@@ -242,3 +242,24 @@ ACTIVATIONS = merge(SIGMOID, {
     "torch.tanh": torch.tanh, "Tensor.tanh": Tensor.tanh, "torch.nn.functional.tanh": F.tanh, "nn.Tanh": nn.Tanh,
     "torch.relu": torch.relu, "Tensor.relu": Tensor.relu, "torch.nn.functional.relu": F.relu, "nn.ReLU": nn.ReLU,
 })
+
+
+def attempt_forbidding(exercise: str, targets: Mapping[str, Any], function: Any, *args: Any, tried: str | None,
+                       why: str, hint: str | None = None, **kwargs: Any) -> Any:
+    """``run_attempt`` while noticing ``targets``; a forbidden call fails with a message naming it.
+
+    ``why`` finishes the sentence "your code called torch.sigmoid (however it was imported): ..."; the
+    attendee's own error, when there is one and no forbidden call, is explained as usual.
+    """
+    from .core import AttemptError, failed, run_attempt  # here, so that core never depends on torch modes
+
+    with forbidden_calls(targets) as seen:
+        try:
+            result = run_attempt(exercise, function, *args, tried=tried, **kwargs)
+        except AttemptError:
+            if not seen:
+                raise
+            result = None
+    if seen:
+        raise AttemptError(failed(exercise, shortcut_message(seen, why), tried=tried, hint=hint)) from None
+    return result
