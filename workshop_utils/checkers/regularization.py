@@ -12,6 +12,7 @@ them when an exercise is not finished yet, and says so.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,8 +21,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..regularization import early_stopping_epochs
+from .attempts import attempt_watched
 from .core import Feedback, checker, failed, passed, run_attempt
-from .tensor_checks import attempt_without, describe, tensor_problem
+from .forbidden import DROPOUT
+from .probes import (TYPED_IN, as_float_tensor, fresh_seed, probe_generator, probe_label, probe_random,
+                     same_values, typed_in_message)
+from .tensor_checks import describe, tensor_problem
 
 EXERCISE_RGBA = "Exercise 05.1 (RGBA to RGB)"
 EXERCISE_DROPOUT = "Exercise 05.2 (inverted dropout)"
@@ -35,7 +40,7 @@ def _fmt(values: Tensor) -> str:
 
 def _worst_pixel(image: Tensor, expected: Tensor, got: Tensor) -> tuple[str, str]:
     """('pixel (row, column) with alpha a: RGB [...]' expected, the same got) where the two differ most."""
-    difference = (got.detach().double() - expected.double()).abs().sum(0)
+    difference = (got.detach().double().cpu() - expected.double()).abs().sum(0)
     row, column = divmod(int(difference.argmax()), difference.shape[1])
     where = f"pixel ({row}, {column}), alpha {image[3, row, column].item():g}: RGB "
     return where + _fmt(expected[:, row, column]), where + _fmt(got[:, row, column])
@@ -51,7 +56,7 @@ def reference_rgba_to_rgb(image: Tensor) -> Tensor:
     return rgb * alpha + (1.0 - alpha)
 
 
-def _rgba_cases() -> list[tuple[str, Tensor]]:
+def _rgba_cases(seed: int) -> list[tuple[str, Tensor]]:
     generator = torch.Generator().manual_seed(5)
     # Transparent pixels that hide red, not black: dropping alpha shows red, compositing on black shows black.
     hidden_red = torch.zeros(4, 2, 3)
@@ -62,11 +67,20 @@ def _rgba_cases() -> list[tuple[str, Tensor]]:
     partial[3] = torch.tensor([0.0, 0.25, 0.5, 1.0]).repeat(3, 1)  # transparent, half-transparent, opaque
     opaque_and_clear = torch.rand(4, 5, 7, generator=generator)
     opaque_and_clear[3] = (torch.rand(5, 7, generator=generator) > 0.5).float()
+    # A new probe on every call: a size and alphas of every kind (0, 1 and in between), so no typed-in answer fits.
+    sizes = probe_random(seed)
+    height, width = sizes.randint(2, 7), sizes.randint(3, 8)
+    drawn = probe_generator(seed)
+    probe = torch.rand(4, height, width, generator=drawn)
+    kind = torch.randint(0, 3, (height, width), generator=drawn)
+    probe[3] = torch.where(kind == 0, 0.0, torch.where(kind == 1, 1.0, probe[3]))
+    probe[3, 0, 0], probe[3, -1, -1], probe[3, 0, -1] = 0.0, 1.0, 0.5
     return [
         ("a 4 x 2 x 3 image: the first column opaque grey, the rest fully transparent (alpha 0) over red RGB",
          hidden_red),
         ("a 4 x 5 x 7 image with opaque and fully transparent pixels", opaque_and_clear),
         ("a 4 x 3 x 4 image with half-transparent pixels (alpha 0, 0.25, 0.5, 1)", partial),
+        (f"{probe_label(seed)}: a 4 x {height} x {width} image, alphas 0, 1 and in between", probe),
     ]
 
 
@@ -86,18 +100,29 @@ _RGBA_MISTAKES: dict[str, tuple[Callable[[Tensor], Tensor], str, str]] = {
     "white 255": (lambda x: x[:3] * x[3:4] + 255 * (1 - x[3:4]),
                   "white came out as 255: these images are floats in [0, 1], so white is 1.0.",
                   "rgb * alpha + 1.0 * (1 - alpha)."),
+    "unweighted": (lambda x: x[:3] + (1 - x[3:4]),
+                   "the colours were not weighted by alpha: a half-transparent pixel is half its colour, half white.",
+                   "multiply the colours by alpha too: rgb * alpha + (1 - alpha)."),
+    "clamped unweighted": (lambda x: (x[:3] + (1 - x[3:4])).clamp(0, 1),
+                           "the colours were not weighted by alpha: a half-transparent pixel is half its colour, "
+                           "half white.", "multiply the colours by alpha too: rgb * alpha + (1 - alpha)."),
 }
 
 
 @checker(EXERCISE_RGBA)
 def check_rgba_to_rgb(rgba_to_rgb: Callable[[Tensor], Tensor]) -> Feedback:
     """``rgba_to_rgb(image)`` must turn a float 4 x H x W RGBA tensor into the 3 x H x W RGB image on white,
-    for opaque, transparent and half-transparent pixels, without changing its input."""
-    for description, image in _rgba_cases():
+    for opaque, transparent and half-transparent pixels, without changing its input; any float dtype passes."""
+    earlier: list[tuple[str, Tensor]] = []
+    for description, image in _rgba_cases(fresh_seed()):
         given = image.clone()
         tried = f"rgba_to_rgb(image) for {description}"
         got = run_attempt(EXERCISE_RGBA, rgba_to_rgb, given, tried=tried)
         expected = reference_rgba_to_rgb(image)
+        typed_in = typed_in_message(got, earlier)
+        if typed_in is not None:
+            return failed(EXERCISE_RGBA, typed_in, tried=tried, hint="rgb * alpha + (1 - alpha) on the image given.")
+        earlier.append((description.split(":")[0], expected))
         problem = tensor_problem(got, expected)
         if problem is not None:
             hint = problem.hint
@@ -108,39 +133,39 @@ def check_rgba_to_rgb(rgba_to_rgb: Callable[[Tensor], Tensor]) -> Feedback:
                 elif shape[-1] == 3 and len(shape) == 3:
                     hint = ("keep channels first (C x H x W, as PyTorch images are): image[:3] are the colours, "
                             "image[3:4] (or image[3]) the alpha.")
+            elif problem.kind == "dtype":
+                hint = ("keep the floats in [0, 1]: the next cells show and train on float images (no .byte(), "
+                        "no * 255).")
             return failed(EXERCISE_RGBA, problem.message, tried=tried, hint=hint)
         if not torch.equal(given, image):
             return failed(EXERCISE_RGBA, "your function changed its input image in place.", tried=tried,
                           hint="compute a new tensor (rgb * alpha + ...) instead of writing into image.")
-        if not torch.allclose(got, expected, atol=1e-5):
-            pixel_expected, pixel_got = _worst_pixel(image, expected, got)
+        values = as_float_tensor(got)  # float64 on the CPU: a float64 or GPU answer compares too
+        if not torch.allclose(values, expected.double(), atol=1e-5):
+            pixel_expected, pixel_got = _worst_pixel(image, expected, values)
             for mistake, message, hint in _RGBA_MISTAKES.values():
-                if torch.allclose(got, mistake(image), atol=1e-5):
+                if torch.allclose(values, mistake(image.double()), atol=1e-5):
                     return failed(EXERCISE_RGBA, message, tried=tried, hint=hint, expected=pixel_expected,
                                   got=pixel_got)
             return failed(EXERCISE_RGBA, "wrong colours.", tried=tried, expected=pixel_expected, got=pixel_got,
                           hint="on white: rgb * alpha + 1.0 * (1 - alpha), pixel by pixel.")
     return passed(EXERCISE_RGBA, "transparent pixels are white, half-transparent ones blend with white, opaque "
-                                 "ones keep their colour.")
+                                 "ones keep their colour (on the examples and a random image).")
 
 
 # --------------------------------------------------------------------------------------------------
 # Exercise 05.2: inverted dropout
 # --------------------------------------------------------------------------------------------------
 
-# Library dropouts are switched off while the attendee's function runs: the point is to write one.
-DROPOUT_SHORTCUTS: dict[str, tuple[Any, str]] = {
-    "torch.nn.functional.dropout": (F, "dropout"),
-    "torch.dropout": (torch, "dropout"),
-    "torch.nn.functional.alpha_dropout": (F, "alpha_dropout"),
-}
-
+# Library dropouts are watched while the attendee's function runs, whatever name they were imported under:
+# the point is to write one.
 DROPOUT_SIZE = 100_000  # enough for the dropped fraction to be within ±0.01 of p almost always
 
 
 def _dropout_attempt(dropout: Callable, x: Tensor, p: float, training: bool, tried: str) -> Any:
-    return attempt_without(EXERCISE_DROPOUT, DROPOUT_SHORTCUTS,
-                           "write dropout yourself from torch.rand; nn.Dropout is what the checker compares with.",
+    return attempt_watched(EXERCISE_DROPOUT, DROPOUT, "write dropout yourself from torch.rand; nn.Dropout is what "
+                                                      "the checker compares with.",
+                           "keep = torch.rand(x.shape) >= p, then x * keep / (1 - p).",
                            dropout, x, p, training, tried=tried)
 
 
@@ -176,8 +201,8 @@ def check_inverted_dropout(dropout: Callable[[Tensor, float, bool], Tensor]) -> 
         problem = tensor_problem(got, x)
         if problem is not None:
             return failed(EXERCISE_DROPOUT, problem.message, tried=tried, hint=problem.hint)
-        if not torch.allclose(got, x):
-            if torch.allclose(got, x * 0.8):
+        if not same_values(got, x):
+            if same_values(got, x * 0.8):
                 return failed(EXERCISE_DROPOUT, "in evaluation mode you scaled by (1 - p): that is the old, "
                                                 "non-inverted dropout.", tried=tried,
                               hint="inverted dropout does its scaling while training (divide by 1 - p there), so "
@@ -193,6 +218,7 @@ def check_inverted_dropout(dropout: Callable[[Tensor, float, bool], Tensor]) -> 
         problem = tensor_problem(got, ones)
         if problem is not None:
             return failed(EXERCISE_DROPOUT, problem.message, tried=tried, hint=problem.hint)
+        got = as_float_tensor(got)  # float64 on the CPU: a float64 answer is fine for the next cells
         dropped = (got == 0).float().mean().item()
         reference = torch.nn.Dropout(p).train()(ones)
         reference_dropped = (reference == 0).float().mean().item()
@@ -221,29 +247,35 @@ def check_inverted_dropout(dropout: Callable[[Tensor, float, bool], Tensor]) -> 
                           got=f"{dropped:.1%} zeroed, kept elements {_fmt(kept[:3])}...", hint=hint)
 
         again = _dropout_attempt(dropout, ones.clone(), p, True, tried + ", called twice")
-        if torch.is_tensor(again) and torch.equal(again, got):
+        if torch.is_tensor(again) and same_values(again, got, atol=0, rtol=0):
             return failed(EXERCISE_DROPOUT, "two calls dropped exactly the same elements.", tried=tried + ", twice",
                           hint="draw a new random mask on every call (do not seed a generator inside the function).")
 
-        x = torch.randn(2, 3, 50)
+        seed = fresh_seed()
+        sizes = probe_random(seed)
+        p_probe = sizes.choice([0.3, 0.4, 0.6, 0.7])
+        shape = (sizes.randint(2, 4), sizes.randint(2, 5), sizes.randint(40, 60))
+        x = torch.randn(*shape, generator=probe_generator(seed))
         given = x.clone()
-        tried = "dropout(x, p=0.5, training=True) on random numbers of shape (2, 3, 50)"
-        got = _dropout_attempt(dropout, given, 0.5, True, tried)
+        tried = f"dropout(x, p={p_probe}, training=True) on random numbers of shape {shape} ({probe_label(seed)})"
+        got = _dropout_attempt(dropout, given, p_probe, True, tried)
         problem = tensor_problem(got, x)
         if problem is not None:
             return failed(EXERCISE_DROPOUT, problem.message, tried=tried, hint=problem.hint)
         if not torch.equal(given, x):
             return failed(EXERCISE_DROPOUT, "your dropout changed its input x in place.", tried=tried,
                           hint="return a new tensor: x * keep / (1 - p), not x *= ... or x[mask] = 0.")
+        got = as_float_tensor(got)
         kept = got != 0
-        if not torch.allclose(got[kept], 2 * x[kept], rtol=1e-4):
+        if not torch.allclose(got[kept], x.double()[kept] / (1 - p_probe), rtol=1e-4):
             return failed(EXERCISE_DROPOUT, "the kept elements are not x / (1 - p).", tried=tried,
                           hint="multiply x itself by the mask (then divide by 1 - p); do not return the mask.")
 
         tried = "dropout(x, p=0.0, training=True)"
         got = _dropout_attempt(dropout, x.clone(), 0.0, True, tried)
-        if not (torch.is_tensor(got) and torch.allclose(got, x)):
+        if not same_values(got, x):
             return failed(EXERCISE_DROPOUT, "with p = 0 nothing should change.", tried=tried,
+                          got=describe(got) if not torch.is_tensor(got) else None,
                           hint="with p = 0 every element is kept and 1 / (1 - p) = 1.")
     return passed(EXERCISE_DROPOUT, f"{dropped:.1%} of the elements dropped at p = {p} and the rest scaled to "
                                     f"{1 / (1 - p):g}, like nn.Dropout ({reference_dropped:.1%}); the identity in "
@@ -338,12 +370,26 @@ def _as_epoch_pair(result: Any) -> tuple[int, int] | None:
     return pair[0], pair[1]
 
 
+WORKED_EXAMPLE = ([0.9, 0.6, 0.5, 0.55, 0.6, 0.7, 0.8], 3)  # the exercise's example: (6, 3)
+
+
+def _early_stopping_probe(seed: int) -> tuple[str, list[float], int]:
+    """Random losses (2 decimals, so ties happen) that wander down, then up, and a random patience."""
+    rng = probe_random(seed)
+    losses, loss = [], rng.uniform(0.8, 1.2)
+    for _ in range(rng.randint(7, 12)):
+        loss = max(0.05, loss + rng.choice([-0.15, -0.1, -0.05, 0.0, 0.05, 0.08]))
+        losses.append(round(loss, 2))
+    return f"{probe_label(seed)}", losses, rng.randint(1, 4)
+
+
 @checker(EXERCISE_EARLY_STOPPING)
 def check_early_stopping(early_stopping: Callable[[Sequence[float], int], tuple[int, int]]) -> Feedback:
     """``early_stopping(val_losses, patience)`` must return ``(stop_epoch, best_epoch)``, epochs numbered from 1:
     stop after ``patience`` epochs in a row without a strictly lower loss than the best so far (or at the
     last epoch), and keep the epoch of the best loss."""
-    for description, losses, patience in EARLY_STOPPING_CASES:
+    worked_answer = early_stopping_epochs(*WORKED_EXAMPLE)
+    for description, losses, patience in [*EARLY_STOPPING_CASES, _early_stopping_probe(fresh_seed())]:
         tried = f"early_stopping({losses}, patience={patience}): {description}"
         result = run_attempt(EXERCISE_EARLY_STOPPING, early_stopping, list(losses), patience, tried=tried)
         pair = _as_epoch_pair(result)
@@ -354,6 +400,11 @@ def check_early_stopping(early_stopping: Callable[[Sequence[float], int], tuple[
                           hint="return stop_epoch, best_epoch")
         if pair == expected:
             continue
+        if pair == worked_answer:
+            return failed(EXERCISE_EARLY_STOPPING, f"{pair} is the answer of the exercise's example, not of these "
+                                                   "losses: the epochs must be computed from val_losses and patience.",
+                          tried=tried, expected=str(expected), got=str(pair),
+                          hint="loop over enumerate(val_losses, start=1) as in the exercise's skeleton.")
         if pair == expected[::-1]:
             return failed(EXERCISE_EARLY_STOPPING, "the two epochs are swapped.", tried=tried, expected=str(expected),
                           got=str(pair), hint="return (stop_epoch, best_epoch), in that order.")
@@ -410,13 +461,33 @@ def _mistake_case() -> tuple[Tensor, Tensor]:
     return probabilities, labels
 
 
+def _is_index(value: Any) -> bool:
+    """A Python or NumPy integer, or a one-element integer tensor (not a bool, not a float)."""
+    if torch.is_tensor(value):
+        return value.numel() == 1 and not value.is_floating_point() and value.dtype != torch.bool
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and type(value).__name__ != "bool_"
+
+
+def _mistake_probe(seed: int) -> tuple[Tensor, Tensor]:
+    """Random probabilities and labels with at least 3 mistakes and distinct losses."""
+    generator = probe_generator(seed)
+    rng = probe_random(seed)
+    while True:
+        n, c = rng.randint(10, 16), rng.randint(3, 5)
+        probabilities = torch.softmax(2 * torch.randn(n, c, generator=generator), dim=1)
+        labels = torch.randint(0, c, (n,), generator=generator)
+        losses = -torch.log(probabilities[torch.arange(n), labels])
+        wrong = int((probabilities.argmax(dim=1) != labels).sum())
+        if 3 <= wrong < n - 1 and len(set(torch.round(losses, decimals=4).tolist())) == n:
+            return probabilities, labels
+
+
 def _as_index_list(result: Any) -> list[int] | None:
     if torch.is_tensor(result):
         if result.dtype == torch.bool or result.is_floating_point() or result.dim() != 1:
             return None
         return [int(i) for i in result.tolist()]
-    if isinstance(result, (list, tuple)) and all(isinstance(i, int) or torch.is_tensor(i) and i.numel() == 1
-                                                 for i in result):
+    if isinstance(result, (list, tuple)) and all(_is_index(i) for i in result):
         return [int(i) for i in result]
     if type(result).__module__ == "numpy" and getattr(result, "ndim", 0) == 1 and result.dtype.kind in "iu":
         return [int(i) for i in result.tolist()]
@@ -427,11 +498,19 @@ def _as_index_list(result: Any) -> list[int] | None:
 def check_worst_mistakes(worst_mistakes: Callable[[Tensor, Tensor, int], Any]) -> Feedback:
     """``worst_mistakes(probabilities, labels, k)`` must return the indices of at most ``k`` WRONG
     predictions, highest loss (lowest probability of the true class) first."""
-    probabilities, labels = _mistake_case()
-    predicted = probabilities.argmax(dim=1)
-    losses = -torch.log(probabilities.gather(1, labels.view(-1, 1)).squeeze(1))
-    for k in (4, 10):
-        tried = (f"worst_mistakes(probabilities, labels, k={k}) for 8 examples of 3 classes; labels "
+    fixed_probabilities, fixed_labels = _mistake_case()
+    seed = fresh_seed()
+    probe_probabilities, probe_labels = _mistake_probe(seed)
+    probe_mistakes = int((probe_probabilities.argmax(dim=1) != probe_labels).sum())
+    cases = [("8 examples of 3 classes", fixed_probabilities, fixed_labels, 4),
+             ("8 examples of 3 classes", fixed_probabilities, fixed_labels, 10),
+             (f"{probe_probabilities.shape[0]} examples of {probe_probabilities.shape[1]} classes, "
+              f"{probe_label(seed)}", probe_probabilities, probe_labels, probe_mistakes - 1)]
+    fixed_answer = reference_worst_mistakes(fixed_probabilities, fixed_labels, 4).tolist()
+    for where, probabilities, labels, k in cases:
+        predicted = probabilities.argmax(dim=1)
+        losses = -torch.log(probabilities.gather(1, labels.view(-1, 1)).squeeze(1))
+        tried = (f"worst_mistakes(probabilities, labels, k={k}) for {where}; labels "
                  f"{labels.tolist()}, predicted {predicted.tolist()}")
         result = run_attempt(EXERCISE_WORST_MISTAKES, worst_mistakes, probabilities.clone(), labels.clone(), k,
                              tried=tried)
@@ -447,6 +526,10 @@ def check_worst_mistakes(worst_mistakes: Callable[[Tensor, Tensor, int], Any]) -
                           expected=str(expected), hint=hint)
         if got == expected:
             continue
+        if probabilities is probe_probabilities and got[:len(fixed_answer)] == fixed_answer[:len(got)]:
+            return failed(EXERCISE_WORST_MISTAKES, TYPED_IN.format(shown="the 8 examples of 3 classes"),
+                          tried=tried, expected=str(expected), got=str(got),
+                          hint="compute the losses and the mistakes from the probabilities and labels given.")
         right = [i for i in got if 0 <= i < len(labels) and predicted[i] == labels[i]]
         wrong_all = (predicted != labels).nonzero().view(-1).tolist()
         by_loss = sorted(wrong_all, key=lambda i: -losses[i].item())
