@@ -14,7 +14,8 @@ from torch import Tensor
 
 from ..imbalance import inverse_frequency_weights
 from .core import Feedback, checker, failed, passed, run_attempt
-from .tensor_checks import tensor_problem
+from .probes import as_float_tensor, fresh_seed, probe_label, probe_random, typed_in_message
+from .tensor_checks import describe, tensor_problem
 
 EXERCISE_CLASS_WEIGHTS = "Exercise 05.4 (class weights)"
 
@@ -55,17 +56,35 @@ def _mistakes(counts: Tensor) -> list[tuple[Tensor, str, str]]:
     ]
 
 
+def _probe_counts(seed: int) -> tuple[str, list[int]]:
+    """Random counts, 3 to 6 classes, from rare to common (no two alike, so no class can be mixed up)."""
+    rng = probe_random(seed)
+    counts = rng.sample(range(3, 400), rng.randint(3, 6))
+    return probe_label(seed), counts
+
+
 @checker(EXERCISE_CLASS_WEIGHTS)
 def check_class_weights(class_weights: Callable[[Tensor], Tensor]) -> Feedback:
-    """``class_weights(counts)`` must return the float tensor ``N / (K * n_c)`` for an int64 tensor of class
-    counts: inversely proportional to the counts, averaging 1 over the training examples."""
-    for description, values in CLASS_WEIGHT_CASES:
+    """``class_weights(counts)`` must return the float32 tensor ``N / (K * n_c)`` for an int64 tensor of class
+    counts: inversely proportional to the counts, averaging 1 over the training examples. (float32, because
+    the next cell gives them to ``nn.CrossEntropyLoss(weight=...)`` next to the model's float32 scores.)"""
+    earlier: list[tuple[str, Tensor]] = []
+    for description, values in [*CLASS_WEIGHT_CASES, _probe_counts(fresh_seed())]:
         counts = torch.tensor(values)
         tried = f"class_weights(torch.tensor({values})): {description}"
         got = run_attempt(EXERCISE_CLASS_WEIGHTS, class_weights, counts.clone(), tried=tried)
         expected = inverse_frequency_weights(counts)
+        typed_in = typed_in_message(got, earlier)
+        if typed_in is not None:
+            return failed(EXERCISE_CLASS_WEIGHTS, typed_in, tried=tried, expected=_fmt(expected),
+                          got=_fmt(as_float_tensor(got)), hint="w_c = N / (K * n_c) from the counts given.")
+        earlier.append((description.split(" (")[0], expected))
+        if type(got).__module__ == "numpy" and as_float_tensor(got) is not None:
+            return failed(EXERCISE_CLASS_WEIGHTS, f"expected a tensor, got {describe(got)}.", tried=tried,
+                          hint="nn.CrossEntropyLoss(weight=...) takes a tensor: torch.tensor(weights, "
+                               "dtype=torch.float32), or stay in torch: counts.sum() / (len(counts) * counts.float()).")
         if torch.is_tensor(got) and not got.is_floating_point() and got.shape == expected.shape:
-            got = got.double()  # an integer answer: compare its values, to name integer division
+            got = got.detach().cpu().double()  # an integer answer: compare its values, to name integer division
             if torch.allclose(got, (counts.sum() // (len(counts) * counts)).double()):
                 return failed(EXERCISE_CLASS_WEIGHTS, "the weights were rounded down to whole numbers: integer "
                                                       "division drops the fractions.", tried=tried,
@@ -73,12 +92,21 @@ def check_class_weights(class_weights: Callable[[Tensor], Tensor]) -> Feedback:
             return failed(EXERCISE_CLASS_WEIGHTS, "expected floating-point weights, got integers.", tried=tried,
                           expected=_fmt(expected), got=_fmt(got), hint="convert the counts first: counts.float().")
         problem = tensor_problem(got, expected)
+        if problem is None:
+            got = got.detach().cpu()
         if problem is not None:
             hint = problem.hint
             if problem.kind == "type" and isinstance(got, (list, tuple)):
                 hint = "return one tensor (torch.tensor(...) or tensor arithmetic on counts), not a list."
             return failed(EXERCISE_CLASS_WEIGHTS, problem.message, tried=tried, hint=hint)
         if torch.allclose(got.double(), expected.double(), rtol=1e-4):
+            if got.dtype != torch.float32:
+                return failed(EXERCISE_CLASS_WEIGHTS, f"the values are right, but the dtype is "
+                                                      f"{str(got.dtype).replace('torch.', '')}: the next cell's "
+                                                      "nn.CrossEntropyLoss(weight=weights) would raise \"expected "
+                                                      "scalar type Float but found Double\".", tried=tried,
+                              hint="return float32 weights: .float() at the end, or counts.float() at the start "
+                                   "(the model's scores are float32, and the weights must match them).")
             continue
         for wrong, message, hint in _mistakes(counts):
             if torch.allclose(got.double(), wrong, rtol=1e-4):

@@ -68,8 +68,10 @@ TYPED_IN = ("this is the answer of an earlier example ({shown}), not of this inp
 
 
 def typed_in_message(got: Any, earlier: list[tuple[str, Any]]) -> str | None:
-    """The message for an answer equal to an earlier example's answer (a copied, typed-in result), or None."""
+    """The message for an answer equal to an earlier example's answer (a copied, typed-in result), or None.
+
+    The tolerance is that of printed numbers (4 decimals), which is what gets copied."""
     for shown, answer in earlier:
-        if same_values(got, answer):
+        if same_values(got, answer, atol=1e-4, rtol=1e-3):
             return TYPED_IN.format(shown=shown)
     return None
