@@ -14,7 +14,8 @@ import torch
 
 from .. import linear_classifiers as reference
 from ..data.synthetic import XOR_INPUTS, XOR_LABELS, linearly_separable_points
-from .core import Feedback, checker, failed, passed, run_attempt
+from .core import Feedback, checker, failed, passed, probe_seed, run_attempt
+from .forbidden import AUTOGRAD, BINARY_CROSS_ENTROPY, LOG_SIGMOID, SIGMOID as SIGMOID_SHORTCUTS, attempt_forbidding, merge
 from .tensor_checks import describe
 
 PERCEPTRON = "Exercise 02.1 (perceptron learning rule)"
@@ -190,6 +191,10 @@ def check_train_perceptron(train_perceptron: Callable[..., Any]) -> Feedback:
                       got=f"w = {_fmt(got[0])}, b = {_fmt(got[1])}, mistakes_per_epoch = {got[2]}",
                       details=_tiny_trace(TINY_LR, epochs), hint=hint)
 
+    feedback = _check_random_perceptrons(train_perceptron)
+    if feedback is not None:
+        return feedback
+
     X, y = linearly_separable_points(count=60, margin=0.3, seed=2, weights=(1.0, 2.0), bias=0.5)
     tried = "60 linearly separable points (margin 0.3), lr=1.0, epochs=30"
     got = _read_perceptron_result(run_attempt(PERCEPTRON, train_perceptron, X.clone(), y.clone(), 1.0, 30,
@@ -219,6 +224,43 @@ def check_train_perceptron(train_perceptron: Callable[..., Any]) -> Feedback:
                               f"XOR: still {got[2][-1]} mistakes in epoch 20. Exactly the perceptron rule.")
 
 
+def _check_random_perceptrons(train_perceptron: Callable[..., Any]) -> Feedback | None:
+    """Three small random problems drawn for this call (integer points, so scores of exactly 0 occur): a
+    run that visits the points in another order, or values typed in for the tiny example, shows here."""
+    seed = probe_seed()
+    generator = torch.Generator().manual_seed(seed)
+    for probe, lr in enumerate((1.0, 0.5, 0.25), start=1):
+        X = torch.randint(-4, 5, (8, 2), generator=generator).float()
+        y = torch.randint(0, 2, (8,), generator=generator)
+        y[0], y[1] = 0, 1
+        epochs = 2
+        tried = (f"random probe {probe} of 3 (seed {seed}): train_perceptron(X, y, lr={lr}, epochs={epochs}) with "
+                 f"X = {_fmt(X)}, y = {y.tolist()}")
+        result = run_attempt(PERCEPTRON, train_perceptron, X.clone(), y.clone(), lr, epochs, tried=tried)
+        got = _read_perceptron_result(result, epochs)
+        if isinstance(got, Feedback):
+            got.tried = tried
+            return got
+        run = reference.fit_perceptron(X, y, lr, epochs)
+        expected = (run.weights, run.bias, run.mistakes_per_epoch)
+        if _same_run(got, expected):
+            continue
+        again = _read_perceptron_result(run_attempt(PERCEPTRON, train_perceptron, X.clone(), y.clone(), lr, epochs,
+                                                    tried=tried), epochs)
+        if not isinstance(again, Feedback) and not _same_run(again, got):
+            hint = ("two calls with the same points gave different results: the points must be visited in order "
+                    "(for x_i, target in zip(X, y.float())), not shuffled or sampled.")
+        else:
+            hint = ("the tiny example was right, but this one is not: visit the points in order, output 1.0 when "
+                    "w @ x_i + b >= 0 (>=, scores of exactly 0 occur here), and compute everything from X, y and "
+                    "lr (no values typed in).")
+        return failed(PERCEPTRON, "w, b or the mistake counts differ from the perceptron rule's on random points.",
+                      tried=tried,
+                      expected=f"w = {_fmt(expected[0])}, b = {_fmt(expected[1])}, mistakes_per_epoch = {expected[2]}",
+                      got=f"w = {_fmt(got[0])}, b = {_fmt(got[1])}, mistakes_per_epoch = {got[2]}", hint=hint)
+    return None
+
+
 # ------------------------------------------------------------------------------------- 02.2 the sigmoid
 
 SIGMOID_INPUTS = torch.tensor([-1000.0, -100.0, -20.0, -3.0, -0.5, 0.0, 0.5, 3.0, 20.0, 100.0, 1000.0])
@@ -227,7 +269,10 @@ SIGMOID_INPUTS = torch.tensor([-1000.0, -100.0, -20.0, -3.0, -0.5, 0.0, 0.5, 3.0
 def _call_sigmoid(sigmoid: Callable[..., Any], z: torch.Tensor, tried: str) -> torch.Tensor | Feedback:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NumPy overflow warnings: we report the result instead
-        result = run_attempt(SIGMOID, sigmoid, z, tried=tried)
+        result = attempt_forbidding(SIGMOID, SIGMOID_SHORTCUTS_AND_LOG, sigmoid, z, tried=tried,
+                                    why="this exercise is to write the sigmoid yourself; the library's is what the "
+                                        "checker compares with.",
+                                    hint="build it from torch.exp (of a number <= 0) and torch.where.")
     if result is None:
         return failed(SIGMOID, "sigmoid returned None: did you forget `return`?", tried=tried)
     if not isinstance(result, torch.Tensor):
@@ -236,6 +281,9 @@ def _call_sigmoid(sigmoid: Callable[..., Any], z: torch.Tensor, tried: str) -> t
     if result.shape != z.shape:
         return failed(SIGMOID, "sigmoid must keep the shape of its input: one probability per z.", tried=tried,
                       expected=f"shape {tuple(z.shape)}", got=f"shape {tuple(result.shape)}")
+    if not result.is_floating_point():
+        return failed(SIGMOID, f"sigmoid must return probabilities as floats, got dtype {result.dtype}.", tried=tried,
+                      hint="a comparison or integer literals give whole numbers: compute with 1.0 and torch.exp.")
     return result
 
 
@@ -270,12 +318,15 @@ def check_sigmoid(sigmoid: Callable[[torch.Tensor], torch.Tensor]) -> Feedback:
         return failed(SIGMOID, "no gradient flows through your sigmoid (it left the autograd graph).",
                       tried=tried_grad, hint="stay with torch operations on z: no .item(), .numpy() or .detach().")
     result.sum().backward()
-    gradient = z_grad.grad.double() if z_grad.grad is not None else None
-    if gradient is None or not torch.isfinite(gradient).all():
-        bad = ([] if gradient is None else
-               [_fmt(float(v)) for v, ok in zip(SIGMOID_INPUTS, torch.isfinite(gradient)) if not ok])
+    if z_grad.grad is None:
+        return failed(SIGMOID, "no gradient reaches z: your result is not computed from z.", tried=tried_grad,
+                      hint="build the result from z with torch operations (values typed in, or a new tensor made "
+                           "with torch.tensor(...), carry no gradient back to z).")
+    gradient = z_grad.grad.double()
+    if not torch.isfinite(gradient).all():
+        bad = [_fmt(float(v)) for v, ok in zip(SIGMOID_INPUTS, torch.isfinite(gradient)) if not ok]
         return failed(SIGMOID, f"the values are right, but the gradient is NaN at z = {', '.join(bad)}.",
-                      tried=tried_grad, got=_fmt(gradient) if gradient is not None else "no gradient",
+                      tried=tried_grad, got=_fmt(gradient),
                       hint="training backpropagates through the sigmoid: exp(-z) = exp(1000) = inf gives inf / inf in "
                            "the backward pass. Take exp only of a number <= 0: exp(-z) where z >= 0, exp(z) where "
                            "z < 0, and combine the two formulas with torch.where.")
@@ -293,10 +344,30 @@ def check_sigmoid(sigmoid: Callable[[torch.Tensor], torch.Tensor]) -> Feedback:
     if not torch.allclose(result.detach().double(), torch.sigmoid(batch).double(), atol=1e-6):
         return failed(SIGMOID, "wrong values on a 3 x 4 tensor (the 1-D test passed).", tried="z of shape (3, 4)",
                       hint="work elementwise: no sums or indexing by position.")
+    seed = probe_seed()
+    generator = torch.Generator().manual_seed(seed)
+    probe = torch.rand(int(torch.randint(2, 6, (), generator=generator)), 7, generator=generator) * 120 - 60
+    tried = f"a random probe (seed {seed}): z of shape {tuple(probe.shape)} with values from -60 to 60"
+    result = _call_sigmoid(sigmoid, probe.clone(), tried)
+    if isinstance(result, Feedback):
+        return result
+    if not torch.allclose(result.detach().double(), torch.sigmoid(probe).double(), atol=1e-6, rtol=1e-4):
+        return failed(SIGMOID, "wrong values on random inputs (the fixed examples passed).", tried=tried,
+                      details=[_worst(probe, torch.sigmoid(probe), result)],
+                      hint="compute from z itself, elementwise: values typed in for the examples do not generalize.")
     return passed(SIGMOID, "right values and finite gradients from z = -1000 to 1000.")
 
 
+def _worst(inputs: torch.Tensor, expected: torch.Tensor, got: torch.Tensor) -> str:
+    difference = (got.detach().double() - expected.double()).abs().nan_to_num(nan=float("inf"))
+    index = int(difference.flatten().argmax())
+    return (f"at z = {float(inputs.flatten()[index]):.4g}: expected {float(expected.flatten()[index]):.6g}, "
+            f"got {float(got.detach().flatten()[index]):.6g}")
+
+
 # ------------------------------------------------------------------------------------- 02.3 the log loss
+
+SIGMOID_SHORTCUTS_AND_LOG = merge(SIGMOID_SHORTCUTS, LOG_SIGMOID)
 
 LOSS_P = torch.tensor([0.9, 0.2, 0.6, 0.3, 0.99, 0.05])
 LOSS_Y = torch.tensor([1.0, 0.0, 1.0, 1.0, 0.0, 0.0])
@@ -307,7 +378,10 @@ EXTREME_Y = torch.tensor([0.0, 1.0, 1.0, 1.0])
 def _call_loss(log_loss: Callable[..., Any], p: torch.Tensor, y: torch.Tensor, tried: str) -> float | Feedback:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        result = run_attempt(LOG_LOSS, log_loss, p.clone(), y.clone(), tried=tried)
+        result = attempt_forbidding(LOG_LOSS, BINARY_CROSS_ENTROPY, log_loss, p.clone(), y.clone(), tried=tried,
+                                    why="this exercise is to write the log loss yourself; the library's is what "
+                                        "the checker compares with.",
+                                    hint="per point -(y log p + (1 - y) log(1 - p)) with p clamped, then .mean().")
     if result is None:
         return failed(LOG_LOSS, "log_loss returned None: did you forget `return`?", tried=tried)
     value = _numbers(result)
@@ -333,6 +407,10 @@ def check_log_loss(log_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor
         return got
     expected = float(torch.nn.functional.binary_cross_entropy(LOSS_P, LOSS_Y))
     n = len(LOSS_Y)
+    if not math.isfinite(got):
+        return failed(LOG_LOSS, f"the loss is {got} (NaN or infinite) for ordinary probabilities.", tried=tried,
+                      expected=f"{expected:.5f}", hint="per point: -(y log p + (1 - y) log(1 - p)) with p clamped "
+                                                       "into [1e-7, 1 - 1e-7]; then the mean over the points.")
     if not math.isclose(got, expected, rel_tol=1e-4, abs_tol=1e-6):
         hint = "per point: -(y log p + (1 - y) log(1 - p)); then the mean over the points."
         if math.isclose(got, -expected, rel_tol=1e-4):
@@ -360,6 +438,21 @@ def check_log_loss(log_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor
         return failed(LOG_LOSS, "a confident wrong answer should cost a lot, but the loss is small.", tried=tried,
                       expected="about 8 with eps = 1e-7", got=f"{got:.4g}",
                       hint="clamp with a small eps such as 1e-7: -log(1e-7) is about 16 per such point.")
+    seed = probe_seed()
+    generator = torch.Generator().manual_seed(seed)
+    count = int(torch.randint(3, 9, (), generator=generator))
+    p = torch.rand(count, generator=generator) * 0.96 + 0.02
+    y = (torch.rand(count, generator=generator) > 0.5).float()
+    tried = f"a random probe (seed {seed}): log_loss(p={_fmt(p)}, y={_fmt(y)})"
+    probe = _call_loss(log_loss, p, y, tried)
+    if isinstance(probe, Feedback):
+        return probe
+    probe_expected = float(torch.nn.functional.binary_cross_entropy(p, y))
+    if not math.isclose(probe, probe_expected, rel_tol=1e-4, abs_tol=1e-6):
+        return failed(LOG_LOSS, "wrong value on random points (the fixed examples passed).", tried=tried,
+                      expected=f"{probe_expected:.5f}", got=f"{probe:.5f}",
+                      hint="compute the loss from p and y themselves: a value typed in for the example does not "
+                           "generalize.")
     return passed(LOG_LOSS, f"mean log loss right, and finite ({got:.2f}) even for p = 0 or 1.")
 
 
@@ -386,10 +479,14 @@ def _autograd_gradients(X, y, w, b) -> tuple[torch.Tensor, torch.Tensor]:
 @checker(GRADIENT)
 def check_log_loss_gradients(log_loss_gradients: Callable[..., Any]) -> Feedback:
     """``log_loss_gradients(X, y, w, b) -> (grad_w, grad_b)`` must equal autograd's gradient of the mean log loss."""
-    for n, d, seed in ((7, 3, 0), (5, 2, 1)):
+    for n, d, seed in ((7, 3, 0), (5, 2, probe_seed())):
         X, y, w, b = _gradient_case(n, d, seed)
         tried = f"X of shape ({n}, {d}), y of shape ({n},), w of shape ({d},), b a number (random, seed {seed})"
-        result = run_attempt(GRADIENT, log_loss_gradients, X.clone(), y.clone(), w.clone(), b.clone(), tried=tried)
+        result = attempt_forbidding(GRADIENT, AUTOGRAD, log_loss_gradients, X.clone(), y.clone(), w.clone(),
+                                    b.clone(), tried=tried,
+                                    why="this exercise is the gradient by hand, without autograd; autograd's is "
+                                        "what the checker compares with.",
+                                    hint="p = torch.sigmoid(X @ w + b); grad_w = X.T @ (p - y) / n; grad_b = (p - y).mean().")
         if result is None:
             return failed(GRADIENT, "log_loss_gradients returned None: did you forget `return grad_w, grad_b`?",
                           tried=tried)
@@ -413,6 +510,10 @@ def check_log_loss_gradients(log_loss_gradients: Callable[..., Any]) -> Feedback
         if grad_b is None or grad_b.numel() != 1:
             return failed(GRADIENT, "grad_b must be one number.", tried=tried, got=describe(grad_b_value),
                           hint="the bias gets the mean of (p - y) over the points.")
+        if not (torch.isfinite(grad_w).all() and torch.isfinite(grad_b).all()):
+            return failed(GRADIENT, "the gradient contains NaN or infinity.", tried=tried,
+                          got=f"grad_w = {_fmt(grad_w)}, grad_b = {_fmt(grad_b)}",
+                          hint="p = torch.sigmoid(X @ w + b) is finite; check for a division by zero or a log.")
         expected_w, expected_b = _autograd_gradients(X, y, w, b)
         right_w = torch.allclose(grad_w, expected_w, atol=1e-5, rtol=1e-4)
         right_b = torch.allclose(grad_b, expected_b.reshape(1), atol=1e-5, rtol=1e-4)
