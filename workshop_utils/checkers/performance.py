@@ -37,6 +37,7 @@ from torch import nn
 from .. import performance
 from ..performance import decode_png_cache, synchronize
 from .core import Feedback, checker, failed, passed, run_attempt
+from .probes import TYPED_IN, fresh_seed, probe_label, probe_random
 from .tensor_checks import describe
 
 EXERCISE_THROUGHPUT = "Exercise 07.1 (throughput and speed-up)"
@@ -128,14 +129,35 @@ _SPEEDUP_MISTAKES: list[tuple[Callable[[float, float], float], str, str]] = [
 ]
 
 
+def _throughput_probe(seed: int) -> tuple[list[float], list[int], int]:
+    """Random step times (a slow start, then steady), full batches and a smaller last one, a random warm-up."""
+    rng = probe_random(seed)
+    warmup = rng.randint(1, 3)
+    steps = warmup + rng.randint(3, 6)
+    batch = rng.choice([16, 32, 64, 128])
+    seconds = [round(rng.uniform(0.5, 2.0), 3) for _ in range(warmup)]
+    seconds += [round(rng.uniform(0.02, 0.2), 3) for _ in range(steps - warmup)]
+    sizes = [batch] * (steps - 1) + [rng.randint(1, batch - 1)]
+    return seconds, sizes, warmup
+
+
+def _speedup_probe(seed: int) -> tuple[float, float]:
+    rng = probe_random(seed + 1)
+    return float(rng.randint(101, 3000)), float(rng.randint(101, 3000))
+
+
 @checker(EXERCISE_THROUGHPUT)
 def check_throughput(images_per_second_fn: Callable[..., float], speedup_fn: Callable[[float, float], float]
                      ) -> Feedback:
     """``images_per_second(step_seconds, batch_sizes, warmup)`` must give the timed steps' images over their
     seconds; ``speedup(images_per_second, baseline_images_per_second)`` the ratio of the two."""
-    for step_seconds, batch_sizes, warmup in THROUGHPUT_CASES:
+    seed = fresh_seed()
+    earlier: list[float] = []
+    for step_seconds, batch_sizes, warmup in [*THROUGHPUT_CASES, _throughput_probe(seed)]:
         seconds_copy, sizes_copy = list(step_seconds), list(batch_sizes)
         tried = f"images_per_second({step_seconds}, {batch_sizes}, warmup={warmup})"
+        if len(earlier) == len(THROUGHPUT_CASES):
+            tried += f" ({probe_label(seed)})"
         got = _as_number(EXERCISE_THROUGHPUT,
                          run_attempt(EXERCISE_THROUGHPUT, images_per_second_fn, seconds_copy, sizes_copy, warmup,
                                      tried=tried),
@@ -146,6 +168,11 @@ def check_throughput(images_per_second_fn: Callable[..., float], speedup_fn: Cal
             return failed(EXERCISE_THROUGHPUT, "your function changed the lists it was given.", tried=tried,
                           hint="slice them (step_seconds[warmup:]) instead of popping or deleting items.")
         expected = reference_images_per_second(step_seconds, batch_sizes, warmup)
+        if not _close(got, expected) and any(_close(got, value) for value in earlier):
+            return failed(EXERCISE_THROUGHPUT, TYPED_IN.format(shown="an earlier example"), tried=tried,
+                          expected=f"{expected:.6g}", got=f"{got:.6g}",
+                          hint="compute it from the lists given: sum(batch_sizes[warmup:]) / sum(step_seconds[warmup:]).")
+        earlier.append(expected)
         if not _close(got, expected):
             for mistake, message, hint in _THROUGHPUT_MISTAKES:
                 if _close(got, mistake(step_seconds, batch_sizes, warmup)):
@@ -154,13 +181,19 @@ def check_throughput(images_per_second_fn: Callable[..., float], speedup_fn: Cal
             return failed(EXERCISE_THROUGHPUT, "wrong number of images per second.", tried=tried,
                           expected=f"{expected:.6g}", got=f"{got:.6g}",
                           hint="sum(batch_sizes[warmup:]) / sum(step_seconds[warmup:]).")
-    for new, base in SPEEDUP_CASES:
+    earlier = []
+    for new, base in [*SPEEDUP_CASES, _speedup_probe(seed)]:
         tried = f"speedup({new:g}, baseline_images_per_second={base:g})"
         got = _as_number(EXERCISE_THROUGHPUT, run_attempt(EXERCISE_THROUGHPUT, speedup_fn, new, base, tried=tried),
                          tried, hint="return one number: how many times faster than the baseline.")
         if isinstance(got, Feedback):
             return got
         expected = reference_speedup(new, base)
+        if not _close(got, expected) and any(_close(got, value) for value in earlier):
+            return failed(EXERCISE_THROUGHPUT, TYPED_IN.format(shown="an earlier example"), tried=tried,
+                          expected=f"{expected:g}", got=f"{got:g}",
+                          hint="images_per_second / baseline_images_per_second, from the arguments.")
+        earlier.append(expected)
         if not _close(got, expected):
             for mistake, message, hint in _SPEEDUP_MISTAKES:
                 if _close(got, mistake(new, base)):
@@ -278,17 +311,54 @@ def _in_this_thread(simulated: Callable[[], float], real: Callable[[], float]) -
     return clock
 
 
+CLOCKS_IN_SECONDS = ("perf_counter", "time", "monotonic")
+CLOCKS_IN_NANOSECONDS = ("perf_counter_ns", "time_ns", "monotonic_ns")
+
+
+def _simulated_clocks(device_sim: SimulatedDevice) -> dict[int, tuple[Any, Callable[[], float]]]:
+    """id(real clock function) -> (the real one, its simulated stand-in), for every clock of ``time``."""
+    clocks: dict[int, tuple[Any, Callable[[], float]]] = {}
+    for name in CLOCKS_IN_SECONDS + CLOCKS_IN_NANOSECONDS:
+        real = getattr(time, name, None)
+        if real is None:
+            continue
+        simulated = device_sim.clock if name in CLOCKS_IN_SECONDS else (lambda: int(round(device_sim.clock() * 1e9)))
+        clocks[id(real)] = (real, _in_this_thread(simulated, real))
+    return clocks
+
+
 @contextlib.contextmanager
-def _simulated(device_sim: SimulatedDevice):
-    """The simulation's clock for time.perf_counter/time.time/time.monotonic, its wait for synchronize()."""
+def _simulated(device_sim: SimulatedDevice, function: Callable | None = None):
+    """The simulation's clock for every clock of ``time`` (seconds and nanoseconds) and ``timeit.default_timer``,
+    however the attendee imported it (``from time import perf_counter`` binds the function in their own
+    globals: those names are switched too); its wait for synchronize()."""
+    import timeit
+
+    clocks = _simulated_clocks(device_sim)
     with contextlib.ExitStack() as stack:
-        for name in ("perf_counter", "time", "monotonic"):
-            stack.enter_context(mock.patch.object(time, name, _in_this_thread(device_sim.clock, getattr(time, name))))
+        for name in CLOCKS_IN_SECONDS + CLOCKS_IN_NANOSECONDS:
+            real = getattr(time, name, None)
+            if real is not None:
+                stack.enter_context(mock.patch.object(time, name, clocks[id(real)][1]))
+        if id(timeit.default_timer) in clocks:
+            stack.enter_context(mock.patch.object(timeit, "default_timer", clocks[id(timeit.default_timer)][1]))
         stack.enter_context(mock.patch.object(performance, "_device_synchronize",
                                               lambda device: device_sim.wait("synchronize(device)")))
         stack.enter_context(mock.patch.object(torch.cuda, "synchronize",
                                               lambda *args, **kwargs: device_sim.wait("torch.cuda.synchronize")))
-        yield
+        namespace = getattr(function, "__globals__", None)
+        saved: dict[str, Any] = {}
+        if isinstance(namespace, dict):
+            for key, value in list(namespace.items()):
+                entry = clocks.get(id(value))
+                if entry is not None and entry[0] is value:
+                    saved[key] = value
+                    namespace[key] = entry[1]
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                namespace[key] = value
 
 
 def _timing_order_problem(events: list[tuple[str, Any]]) -> tuple[str, str] | None:
@@ -343,7 +413,7 @@ def check_timed_training(time_training_fn: Callable[..., float]) -> Feedback:
     tried = (f"time_training(train_step, batches, device='cpu', warmup={TIMING_WARMUP}) with batches of "
              f"{TIMING_BATCH_SIZES} images on a simulated GPU: a warm-up step takes {WARMUP_STEP_SECONDS} s, "
              f"then {SECONDS_PER_IMAGE * 1000:g} ms per image")
-    with _simulated(simulation):
+    with _simulated(simulation, time_training_fn):
         result = run_attempt(EXERCISE_TIMING, time_training_fn, simulation.train_step, batches, device,
                              warmup=TIMING_WARMUP, tried=tried)
     got = _as_number(EXERCISE_TIMING, result, tried, hint="return the images per second (one number).")
@@ -396,7 +466,7 @@ def check_timed_training(time_training_fn: Callable[..., float]) -> Feedback:
 # Exercise 07.3: decode the image files once into a uint8 cache
 # --------------------------------------------------------------------------------------------------
 
-CACHE_IMAGE_SIZE = 16
+CACHE_IMAGE_SIZES = (12, 14, 16, 18, 20)
 
 
 def _write_probe_images(folder: Path) -> list[Path]:
@@ -422,10 +492,12 @@ def check_decoded_cache(build_decoded_cache_fn: Callable[[Sequence[Path], int], 
     ``N x 3 x image_size x image_size`` uint8 tensor, in the order of ``paths``, transparent pixels white."""
     with tempfile.TemporaryDirectory() as folder:
         paths = _write_probe_images(Path(folder))
-        tried = (f"build_decoded_cache(paths, image_size={CACHE_IMAGE_SIZE}) for 3 PNG files: RGB 40 x 30, RGBA "
-                 "36 x 36 (right half transparent), greyscale 20 x 24")
-        got = run_attempt(EXERCISE_CACHE, build_decoded_cache_fn, list(paths), CACHE_IMAGE_SIZE, tried=tried)
-        expected = decode_png_cache(paths, CACHE_IMAGE_SIZE)
+        seed = fresh_seed()
+        size = probe_random(seed).choice(CACHE_IMAGE_SIZES)  # a new size on most calls: no shape can be typed in
+        tried = (f"build_decoded_cache(paths, image_size={size}) for 3 PNG files: RGB 40 x 30, RGBA "
+                 f"36 x 36 (right half transparent), greyscale 20 x 24 ({probe_label(seed)})")
+        got = run_attempt(EXERCISE_CACHE, build_decoded_cache_fn, list(paths), size, tried=tried)
+        expected = decode_png_cache(paths, size)
     shape = tuple(expected.shape)
     if isinstance(got, (list, tuple)):
         return failed(EXERCISE_CACHE, f"expected one tensor, got {describe(got)}.", tried=tried,
@@ -446,7 +518,7 @@ def check_decoded_cache(build_decoded_cache_fn: Callable[[Sequence[Path], int], 
             hint = ("4 channels: the alpha channel is still there. composite_on_white(image) gives RGB with "
                     "transparent pixels white.")
         elif got.dim() == 4 and got_shape[:2] == shape[:2]:
-            hint = (f"resize every image to {CACHE_IMAGE_SIZE} x {CACHE_IMAGE_SIZE}: "
+            hint = (f"resize every image to {size} x {size}: "
                     "image.resize((image_size, image_size)).")
         elif got.dim() == 4 and got_shape[0] != shape[0]:
             hint = "one image per path, all of them, in order."
@@ -469,7 +541,7 @@ def check_decoded_cache(build_decoded_cache_fn: Callable[[Sequence[Path], int], 
             return failed(EXERCISE_CACHE, "the images are in another order than the paths.", tried=tried,
                           hint="image i of the cache must be paths[i] (its label is labels[i]): do not sort or shuffle.")
     if worst == 1:
-        half = CACHE_IMAGE_SIZE // 2
+        half = size // 2
         right_half = got[1, :, :, half + 1:].float()
         left_half_right = (got[1, :, :, :half - 1].float() - expected[1, :, :, :half - 1].float()).abs().mean() <= 3
         if right_half.mean() < 40 and left_half_right:
@@ -508,8 +580,27 @@ def check_freeze_all_but_last(freeze_fn: Callable[[nn.Module], Any]) -> Feedback
     (weight and bias), so that backpropagation gives gradients to the last layer only."""
     for description, model in _freeze_probe_models():
         tried = f"freeze_all_but_last({description})"
+        original = [(name, parameter) for name, parameter in model.named_parameters()]
         returned = run_attempt(EXERCISE_FREEZE, freeze_fn, model, tried=tried)
-        frozen = returned if isinstance(returned, nn.Module) else model
+        if not isinstance(returned, nn.Module):
+            return failed(EXERCISE_FREEZE, f"freeze_all_but_last returned {describe(returned)}: the next cell trains "
+                                           "what it returns, so end with `return model`.", tried=tried,
+                          hint="set requires_grad on the model's parameters, then `return model`.")
+        if returned is not model and any(returned is module for module in model.modules()):
+            return failed(EXERCISE_FREEZE, f"you returned a part of the model ({type(returned).__name__}), not the "
+                                           "model: the next cell trains what freeze_all_but_last returns.",
+                          tried=tried, hint="`return model`, the whole network, after changing its parameters' "
+                                            "requires_grad.")
+        if returned is model and [(name, id(parameter)) for name, parameter in model.named_parameters()] != \
+                [(name, id(parameter)) for name, parameter in original]:
+            return failed(EXERCISE_FREEZE, "the model's layers or parameters were replaced: freezing only changes "
+                                           "the requires_grad flag of the parameters that are there.", tried=tried,
+                          hint="for parameter in model.parameters(): parameter.requires_grad = False, then True for "
+                               "model[-1].parameters(); do not build new layers.")
+        frozen = returned
+        if not any(True for _ in frozen.parameters()):
+            return failed(EXERCISE_FREEZE, "the returned model has no parameters at all.", tried=tried,
+                          hint="return the model you were given, after changing its parameters' requires_grad.")
         last = _last_layer(frozen)
         last_ids = {id(parameter) for parameter in last.parameters()}
         parameters = list(frozen.named_parameters())
@@ -518,7 +609,8 @@ def check_freeze_all_but_last(freeze_fn: Callable[[nn.Module], Any]) -> Feedback
         if trainable == expected:
             images = torch.rand(2, 3, 16, 16) if "road_sign" in description else torch.rand(2, 3, 8, 8)
             frozen.zero_grad(set_to_none=True)
-            frozen(images).sum().backward()
+            run_attempt(EXERCISE_FREEZE, lambda: frozen(images).sum().backward(),
+                        tried=tried + ", then a forward and backward pass on 2 images")
             with_gradient = [name for name, parameter in parameters if parameter.grad is not None]
             if with_gradient != expected:
                 return failed(EXERCISE_FREEZE, "after a backward pass other parameters than the last layer's had "
