@@ -202,7 +202,12 @@ def submit_at_once(path, index, barrier):
     lb.submit(f"attendee {index:02d}", predictions_with_mistakes(index), {"index": index}, path=path,
               held_out=held_out, verbose=False)
     lb.submit("shared name", predictions_with_mistakes(index), {"index": index}, path=path, held_out=held_out,
-              verbose=False)
+              limit=0, verbose=False)
+    try:  # 20 at once against a limit of 5: exactly 5 get through
+        lb.submit("limited name", predictions_with_mistakes(index), path=path, held_out=held_out, limit=5,
+                  verbose=False)
+    except lb.SubmissionError as error:
+        assert "has used all 5 submissions" in str(error)
 
 
 def test_twenty_processes_submitting_at_once_lose_nothing(tmp_path):
@@ -217,7 +222,7 @@ def test_twenty_processes_submitting_at_once_lose_nothing(tmp_path):
     assert [process.exitcode for process in processes] == [0] * N_PROCESSES
 
     board = lb.leaderboard_table(path, competition="toy competition")
-    assert len(board) == N_PROCESSES + 1
+    assert len(board) == N_PROCESSES + 2
     for index in range(N_PROCESSES):
         row = board[board["name"] == f"attendee {index:02d}"].iloc[0]
         assert row["accuracy"] == pytest.approx((40 - index) / 40)
@@ -226,6 +231,7 @@ def test_twenty_processes_submitting_at_once_lose_nothing(tmp_path):
     shared = board[board["name"] == "shared name"].iloc[0]
     assert shared["submissions"] == N_PROCESSES  # every replacement counted: none overwrote another unseen
     assert shared["accuracy"] == pytest.approx((40 - shared["settings"]["index"]) / 40)  # one consistent row
+    assert board[board["name"] == "limited name"].iloc[0]["submissions"] == 5
 
 
 def test_the_file_is_plain_sqlite(tmp_path):
@@ -307,10 +313,10 @@ def test_competition_data_holds_no_test_labels_and_splits_do_not_overlap(tmp_pat
     assert competition.test_images.shape[1:] == (3, competition.image_size, competition.image_size)
     train, val, test = map(set, (competition.train_files, competition.val_files, competition.test_files))
     assert not (train & test or val & test or train & val)
-    held_out = lb.road_sign_held_out(competition.image_size)
+    held_out = lb._road_sign_held_out(competition.image_size)
     assert held_out.competition == competition.competition and len(held_out) == len(competition.test_images)
     assert "labels" not in repr(held_out) and str(len(held_out)) in repr(held_out)
-    assert lb.road_sign_held_out(None) is held_out  # predictions are scored without loading other sizes
+    assert lb._road_sign_held_out(None) is held_out  # predictions are scored without loading other sizes
 
     everyone_speedlimit = [competition.classes.index("speedlimit")] * len(held_out)
     result = lb.submit("majority", everyone_speedlimit, {"model": "none"}, path=tmp_path / "board.sqlite3",

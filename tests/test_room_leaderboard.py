@@ -123,6 +123,17 @@ def test_room_board_ranks_each_attendees_latest_run():
     assert list(by_accuracy["name"]) == ["Eve", "Bob", "ada"]
 
 
+def test_room_board_counts_names_that_read_the_same_as_one_attendee():
+    runs = [
+        ApiRun("carol", {"macro_f1": 0.70}, "2026-01-01T10:00:00", {"attendee": "carol"}, "c1"),
+        ApiRun("carol", {"macro_f1": 0.60}, "2026-01-01T10:05:00", {"attendee": "carol\u200b"}, "c2"),
+        ApiRun("émile", {"macro_f1": 0.50}, "2026-01-01T10:06:00", {"attendee": "émile"}, "e1"),
+        ApiRun("ÉMILE", {"macro_f1": 0.40}, "2026-01-01T10:07:00", {"attendee": "ÉMILE"}, "e2"),
+    ]
+    board = room.room_leaderboard("room", api=FakeApi(runs))
+    assert list(board["run"]) == ["c2", "e2"]  # each attendee's latest run
+
+
 def test_room_board_filters_by_competition_and_plots():
     from matplotlib.figure import Figure
 

@@ -3,16 +3,17 @@
 Every knob an instructor or CI may turn lives here, so that notebooks, loaders, the training helpers
 and ``data_download.py`` agree on one meaning:
 
-==========================  =====================================================================
-``WORKSHOP_DATA_DIR``       where data sets and weights are cached (default: see ``data_dir()``)
-``WORKSHOP_MIRROR``         base URL of a room mirror (``python data_download.py serve``) tried
-                            before the public sources
-``WORKSHOP_SMOKE``          ``1``: tiny subsets and capped epochs, for CI; unset: the full lesson
-``WORKSHOP_REAL_DATA_ONLY`` ``1``: raise an error instead of falling back to a stand-in data set
-``WORKSHOP_OFFLINE``        ``1``: never touch the network; use the cache, local copies or stand-ins
-``WORKSHOP_DEVICE``         ``cpu``, ``cuda`` or ``mps``: overrides the automatic device choice
-``WORKSHOP_LEADERBOARD``    the competition's leaderboard file (default: in the data directory)
-==========================  =====================================================================
+============================  =====================================================================
+``WORKSHOP_DATA_DIR``         where data sets and weights are cached (default: see ``data_dir()``)
+``WORKSHOP_MIRROR``           base URL of a room mirror (``python data_download.py serve``) tried
+                              before the public sources
+``WORKSHOP_SMOKE``            ``1``: tiny subsets and capped epochs, for CI; unset: the full lesson
+``WORKSHOP_REAL_DATA_ONLY``   ``1``: raise an error instead of falling back to a stand-in data set
+``WORKSHOP_OFFLINE``          ``1``: never touch the network; use the cache, local copies or stand-ins
+``WORKSHOP_DEVICE``           ``cpu``, ``cuda`` or ``mps``: overrides the automatic device choice
+``WORKSHOP_LEADERBOARD``      the competition's leaderboard file (default: in the data directory)
+``WORKSHOP_MAX_SUBMISSIONS``  submissions per name on that leaderboard (default 10; ``0``: no limit)
+============================  =====================================================================
 """
 
 from __future__ import annotations
@@ -94,6 +95,17 @@ def leaderboard_path() -> Path:
     if configured:
         return Path(configured).expanduser().resolve()
     return data_dir() / "leaderboard.sqlite3"
+
+
+def max_submissions(default: int) -> int:
+    """``WORKSHOP_MAX_SUBMISSIONS`` as a whole number (0: no limit), else ``default``; ValueError if it is not one."""
+    configured = os.environ.get("WORKSHOP_MAX_SUBMISSIONS", "").strip()
+    if not configured:
+        return default
+    if not configured.isdigit():
+        raise ValueError(f"WORKSHOP_MAX_SUBMISSIONS must be a whole number of submissions per name (0: no limit), "
+                         f"got {configured!r}: fix or unset it.")
+    return int(configured)
 
 
 def smoke_size(full: int, smoke: int) -> int:

@@ -1,14 +1,30 @@
 """Notebook 08's tuning competition: the data attendees train on, and a leaderboard scored on a held-out test split.
 
 - :func:`competition_data` gives the training and validation images **with** labels and the test images
-  **without** them, in the order a submission must follow. The test labels stay inside this module:
-  nothing an attendee trains or chooses with can have seen them.
+  **without** them, in the order a submission must follow. No public function or attribute of this
+  package hands out the test labels: the scorer (:class:`HeldOut`) keeps them in a private table and
+  only answers with scores.
 - :func:`submit` scores a model (or its predictions) on the held-out test split and records macro-F1,
   accuracy, parameter count, training time and settings. Submitting again under the same name
   **replaces** that entry, better or worse: the latest submission counts, and the returned message says
-  what it replaced. A submission that cannot be scored (wrong length, unknown classes, NaN, wrong type)
-  raises :class:`SubmissionError`, saying what was wrong and what to pass, and writes nothing.
+  what it replaced. Each name has :func:`max_submissions` submissions per competition (``WORKSHOP_MAX_SUBMISSIONS``,
+  default 10; the message shows the count); resubmitting the very same predictions uses none. A
+  submission that cannot be scored (wrong length, unknown classes, NaN, wrong type) raises
+  :class:`SubmissionError`, saying what was wrong and what to pass, and writes nothing.
 - :func:`leaderboard_table` is the board, best macro-F1 first (ties: accuracy, then who was first).
+
+What a local board cannot prevent: the road-sign images and their annotations are on the attendee's
+disk (the data set is public), and the split is the same for everyone, so someone determined can
+rebuild the test labels from the source code, or submit under many names. The board keeps honest
+attendees honest; for a ranking nobody can game, the instructor scores the final models on images
+the room never saw (see ``docs/INSTRUCTORS.md``).
+
+Names are compared as people read them: Unicode NFKC, case-folded, invisible characters (zero-width
+spaces...) removed, so ``carol`` and ``carol\u200b``, ``émile`` and ``ÉMILE`` are one entry.
+
+A board file that cannot be used (not SQLite, damaged, a folder, another program's table, read-only)
+raises :class:`LeaderboardFileError` naming the file and the fix; a single damaged row is skipped with
+a warning naming it, and the rest of the board stays readable.
 
 Storage: one SQLite file (the standard library's ``sqlite3``; Linux, macOS and Windows), by default
 :func:`workshop_utils.config.leaderboard_path`. Many kernels may submit at once: each submission is one
@@ -36,6 +52,9 @@ import math
 import numbers
 import sqlite3
 import sys
+import unicodedata
+import warnings
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -66,15 +85,27 @@ CREATE TABLE IF NOT EXISTS entries (
     settings      TEXT NOT NULL,
     submitted_at  TEXT NOT NULL,
     submissions   INTEGER NOT NULL,
+    predictions   TEXT,
     PRIMARY KEY (competition, name)
 )
 """
 COLUMNS = ("name", "macro_f1", "accuracy", "parameters", "train_seconds", "settings", "submitted_at",
            "submissions", "competition")
+#: Submissions per name and competition when ``WORKSHOP_MAX_SUBMISSIONS`` is not set (0 there: no limit).
+DEFAULT_MAX_SUBMISSIONS = 10
 
 
 class SubmissionError(ValueError):
     """A submission that cannot be scored; the message says what was wrong and what to pass instead."""
+
+
+class LeaderboardFileError(RuntimeError):
+    """The leaderboard file cannot be read or written; the message names the file and the fix."""
+
+
+def max_submissions() -> int:
+    """Submissions allowed per name and competition: ``WORKSHOP_MAX_SUBMISSIONS`` (0: no limit), default 10."""
+    return config.max_submissions(DEFAULT_MAX_SUBMISSIONS)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -110,29 +141,37 @@ class CompetitionData:
         return self.source == SOURCE_STANDIN
 
 
-@dataclass(eq=False)
-class HeldOut:
-    """A test split as the leaderboard sees it: the labels to score against, the images to run models on.
+# The labels of each HeldOut, outside the object: no attribute, repr or vars() of it shows them.
+_LABELS: "weakref.WeakKeyDictionary[HeldOut, np.ndarray]" = weakref.WeakKeyDictionary()
 
-    ``labels`` are int64 class indices into ``classes``; ``images`` (a float N x C x H x W tensor) may be
-    None for a competition scored from predictions only. ``competition`` names the split on the board.
+
+class HeldOut:
+    """A test split as the leaderboard sees it: a scorer, and the images to run models on.
+
+    Built from ``labels`` (int64 class indices into ``classes``), which it keeps to itself: it answers
+    :meth:`score` and ``len()``, never the labels. ``images`` (a float N x C x H x W tensor) may be None
+    for a competition scored from predictions only. ``competition`` names the split on the board.
     """
 
-    competition: str
-    labels: np.ndarray
-    classes: tuple[str, ...]
-    images: Any = None
+    __slots__ = ("competition", "classes", "images", "_size", "__weakref__")
 
-    def __post_init__(self) -> None:
-        self.labels = np.asarray(self.labels, dtype=np.int64)
-        self.classes = tuple(self.classes)
-        if self.labels.ndim != 1 or len(self.labels) == 0:
+    def __init__(self, competition: str, labels, classes: Sequence[str], images: Any = None):
+        labels = np.array(labels, dtype=np.int64)  # a copy: the caller's array can change, the scorer's not
+        if labels.ndim != 1 or len(labels) == 0:
             raise ValueError("a held-out split needs a non-empty 1-D array of labels.")
-        if self.images is not None and len(self.images) != len(self.labels):
-            raise ValueError(f"{len(self.images)} held-out images but {len(self.labels)} labels.")
+        if images is not None and len(images) != len(labels):
+            raise ValueError(f"{len(images)} held-out images but {len(labels)} labels.")
+        labels.setflags(write=False)
+        self.competition, self.classes, self.images, self._size = competition, tuple(classes), images, len(labels)
+        _LABELS[self] = labels
+
+    def score(self, predicted: np.ndarray) -> tuple[float, float]:
+        """``(macro_f1, accuracy)`` of class indices ``predicted`` (one per example, in order)."""
+        labels = _LABELS[self]
+        return macro_f1_score(labels, predicted, len(self.classes)), accuracy_score(labels, predicted)
 
     def __len__(self) -> int:
-        return len(self.labels)
+        return self._size
 
     def __repr__(self) -> str:  # never print the labels
         return f"HeldOut({self.competition!r}, {len(self)} examples)"
@@ -170,7 +209,7 @@ def _remember_held_out(data) -> HeldOut:
     return held_out
 
 
-def road_sign_held_out(image_size: int | None = IMAGE_SIZE) -> HeldOut:
+def _road_sign_held_out(image_size: int | None = IMAGE_SIZE) -> HeldOut:
     """The road-sign competition's test split (loaded once per kernel and setting).
 
     ``image_size=None``: any size already loaded (the labels are the same at every size), else
@@ -218,25 +257,31 @@ def _is_module(value: Any) -> bool:
     return isinstance(value, nn.Module)
 
 
-def predict_classes(model, images, batch_size: int = 256, *, preprocess: Callable | None = None):
+def predict_classes(model, images, batch_size: int = 256, *, preprocess: Callable | None = None,
+                    require_finite: bool = False):
     """The class index ``model`` predicts for each image, in the images' order (an int64 tensor).
 
     Evaluation mode (dropout off, batch norm's running statistics) and no gradients, in batches of
     ``batch_size`` on the model's device; ``preprocess`` (e.g. a ``Normalize``) is applied to each batch
-    first. The model's train/eval mode is put back afterwards.
+    first. Each batch is a copy, so a model that changes its input in place cannot change ``images``.
+    The model's train/eval mode is put back afterwards. ``require_finite=True`` (what :func:`submit`
+    uses): SubmissionError when any score is NaN or infinite, as for such predictions.
     """
     import torch
 
     parameter = next(model.parameters(), None)
     device = parameter.device if parameter is not None else torch.device("cpu")
+    if device.type == "meta":
+        raise SubmissionError(_META_MESSAGE.format(what="the model's weights are"))
     dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else None
     was_training = model.training
     model.eval()
     predicted = []
+    non_finite = 0
     try:
         with torch.no_grad():
             for start in range(0, len(images), batch_size):
-                batch = images[start:start + batch_size].to(device, dtype=dtype)
+                batch = images[start:start + batch_size].to(device, dtype=dtype, copy=True)
                 if preprocess is not None:
                     batch = preprocess(batch)
                 scores = model(batch)
@@ -244,10 +289,24 @@ def predict_classes(model, images, batch_size: int = 256, *, preprocess: Callabl
                     shape = tuple(scores.shape) if torch.is_tensor(scores) else type(scores).__name__
                     raise SubmissionError(f"the model returned {shape} for a batch of {len(batch)} images; it must "
                                           "return class scores of shape (batch, classes).")
+                if scores.device.type == "meta":
+                    raise SubmissionError(_META_MESSAGE.format(what="the model's outputs are"))
+                if require_finite:
+                    non_finite += int((~torch.isfinite(scores)).sum())
                 predicted.append(scores.float().argmax(dim=1).cpu())
     finally:
         model.train(was_training)
+    if non_finite:
+        total = len(images) * (scores.shape[1] if predicted else 0)
+        raise SubmissionError(f"the model's outputs contain NaN or infinite values ({non_finite} of {total} scores): "
+                              "its weights blew up during training (a learning rate too high?). Retrain it, e.g. "
+                              "with a lower learning rate, and check the validation loss is a number.")
     return torch.cat(predicted)
+
+
+_META_MESSAGE = ("{what} on the 'meta' device, which holds shapes but no numbers, so there is nothing to score. "
+                 "Build the model on the CPU (or GPU) and train or load its weights (load_checkpoint), e.g. "
+                 "model.to_empty(device='cpu') then load_state_dict(...), before submitting.")
 
 
 _WHAT_TO_PASS = ("Pass the trained model (an nn.Module), or its predictions for the test images in their order: "
@@ -260,6 +319,8 @@ def _to_array(submission: Any, what_to_pass: str) -> np.ndarray:
         import torch
 
         if torch.is_tensor(submission):
+            if submission.device.type == "meta":
+                raise SubmissionError(_META_MESSAGE.format(what="the predictions are"))
             return submission.detach().cpu().numpy() if submission.dtype != torch.bfloat16 else \
                 submission.detach().float().cpu().numpy()
     if hasattr(submission, "batch_size") and hasattr(submission, "__iter__"):
@@ -421,15 +482,30 @@ class Submission:
 
 
 def check_name(name: Any) -> str:
-    """The name, stripped; SubmissionError for an empty, overlong or non-string name."""
+    """The name as shown: NFKC-normalised, invisible characters removed, spacing collapsed.
+
+    SubmissionError for an empty, overlong or non-string name.
+    """
     if not isinstance(name, str):
         raise SubmissionError(f"the name must be a string (your name or your team's), got {type(name).__name__}.")
+    name = unicodedata.normalize("NFKC", name)
+    name = "".join(character for character in name if unicodedata.category(character) not in _INVISIBLE)
     name = " ".join(name.split())
     if not name:
         raise SubmissionError("the name is empty: write your name (or your team's) in MY_NAME.")
     if len(name) > MAX_NAME_LENGTH:
         raise SubmissionError(f"the name is {len(name)} characters long; keep it to {MAX_NAME_LENGTH}.")
     return name
+
+
+#: Unicode categories dropped from names: format characters (zero-width spaces and joiners, BOM, soft hyphen...),
+#: controls, and unassigned or private-use code points; none of them is visible on the board.
+_INVISIBLE = frozenset({"Cf", "Cc", "Cn", "Co", "Cs"})
+
+
+def name_key(name: str) -> str:
+    """What two names must share to be one entry: :func:`check_name`'s form, case-folded (``ÉMILE`` = ``émile``)."""
+    return unicodedata.normalize("NFKC", check_name(name).casefold())
 
 
 def json_settings(settings: Any) -> dict:
@@ -507,43 +583,140 @@ def _connect(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
 
 
+class _BadRow(ValueError):
+    """A row of the board that does not hold a valid entry (hand-edited, or written by something else)."""
+
+
+def _finite_fraction(value: Any, column: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise _BadRow(f"{column} is {value!r}, not a number from 0 to 1")
+    return float(value)
+
+
 def _entry_from_row(row: Sequence) -> Entry:
+    """The Entry of a row of COLUMNS; _BadRow saying which value is wrong."""
     values = dict(zip(COLUMNS, row))
-    values["settings"] = json.loads(values["settings"])
+    if not isinstance(values["name"], str) or not values["name"].strip():
+        raise _BadRow(f"name is {values['name']!r}")
+    values["macro_f1"] = _finite_fraction(values["macro_f1"], "macro_f1")
+    values["accuracy"] = _finite_fraction(values["accuracy"], "accuracy")
+    for column, kind in (("parameters", numbers.Integral), ("train_seconds", numbers.Real)):
+        if values[column] is not None and (isinstance(values[column], bool) or not isinstance(values[column], kind)):
+            raise _BadRow(f"{column} is {values[column]!r}, not a number")
+    if isinstance(values["submissions"], bool) or not isinstance(values["submissions"], int) \
+            or values["submissions"] < 1:
+        raise _BadRow(f"submissions is {values['submissions']!r}, not a count")
+    try:
+        values["settings"] = json.loads(values["settings"])
+    except (TypeError, ValueError):
+        raise _BadRow(f"settings is {str(values['settings'])[:40]!r}, not JSON") from None
+    if not isinstance(values["settings"], dict):
+        raise _BadRow("settings is not a JSON object")
+    if not isinstance(values["submitted_at"], str) or not isinstance(values["competition"], str):
+        raise _BadRow("submitted_at or competition is not text")
     return Entry(**values)
 
 
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM entries"
-_INSERT = f"INSERT INTO entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_SELECT = f"SELECT rowid, {', '.join(COLUMNS)}, predictions FROM entries"
+_INSERT = f"INSERT INTO entries ({', '.join(COLUMNS)}, predictions) VALUES ({', '.join('?' * (len(COLUMNS) + 1))})"
 _ORDER = " ORDER BY macro_f1 DESC, accuracy DESC, submitted_at ASC, name ASC"
+_MOVE_ASIDE = ("Move it aside (rename it, e.g. to {name}.broken, and keep it if the entries matter) and submit "
+               "again to start a new board, or set WORKSHOP_LEADERBOARD to another file.")
 
 
-def _busy_error(path: Path, error: sqlite3.OperationalError) -> Exception:
-    if "locked" in str(error) or "busy" in str(error):
+def _file_error(path: Path, error: BaseException) -> Exception:
+    """A readable LeaderboardFileError for what sqlite3 or the OS said about ``path`` (or a TimeoutError)."""
+    text = str(error)
+    fix = _MOVE_ASIDE.format(name=path.name)
+    if "locked" in text or "busy" in text:
         return TimeoutError(f"the leaderboard {path} stayed locked for {BUSY_TIMEOUT_S:.0f} s ({error}): another "
                             "program is holding it (or it is on a network share, where SQLite's locks do not work; "
                             "keep it on a local disk).")
-    return error
+    if path.is_dir():
+        return LeaderboardFileError(f"The leaderboard {path} is a folder, not a file. Set WORKSHOP_LEADERBOARD to a "
+                                    f"file path, e.g. {path / 'leaderboard.sqlite3'}, or remove the folder.")
+    if "readonly" in text or "read-only" in text or isinstance(error, PermissionError):
+        return LeaderboardFileError(f"The leaderboard {path} cannot be written (read-only: {error}). Make it and "
+                                    f"its folder writable (chmod u+w), or set WORKSHOP_LEADERBOARD to a file you "
+                                    "can write to.")
+    if "not a database" in text or "malformed" in text or "disk image" in text:
+        return LeaderboardFileError(f"The leaderboard {path} is not a readable SQLite file ({error}): it was damaged "
+                                    f"(cut short while copied?) or is another kind of file. {fix}")
+    if "no such column" in text or "has no column" in text or "another schema" in text:
+        return LeaderboardFileError(f"The leaderboard {path} holds an 'entries' table of another layout ({error}): "
+                                    f"it was not written by this workshop's leaderboard. {fix}")
+    if "unable to open" in text or isinstance(error, OSError):
+        return LeaderboardFileError(f"The leaderboard {path} cannot be opened ({error}). Check that its folder "
+                                    "exists and can be written, or set WORKSHOP_LEADERBOARD to another file.")
+    return LeaderboardFileError(f"The leaderboard {path} cannot be used ({type(error).__name__}: {error}). {fix}")
 
 
-def _write(path: Path, entry: Entry) -> tuple[Entry, Entry | None, int, int]:
-    """Insert or replace ``entry`` in one transaction; return (stored entry, previous entry, rank, count)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _check_schema(connection: sqlite3.Connection) -> set[str]:
+    """The columns of the ``entries`` table (empty: no table yet); sqlite3.DatabaseError for another layout."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(entries)")}
+    missing = [column for column in COLUMNS if column not in columns]
+    if columns and missing:
+        raise sqlite3.DatabaseError(f"another schema: no column(s) {', '.join(missing)}")
+    return columns
+
+
+def _rows(connection: sqlite3.Connection, path: Path, columns: set[str], where: str = "",
+          arguments: tuple = ()) -> list:
+    """``(rowid, Entry, predictions)`` of each valid row; each invalid one is skipped with a warning naming it."""
+    predictions = "predictions" if "predictions" in columns else "NULL"  # boards of the first version lack it
+    query = f"SELECT rowid, {', '.join(COLUMNS)}, {predictions} FROM entries{where}{_ORDER}"
+    rows = []
+    for rowid, *values, fingerprint in connection.execute(query, arguments).fetchall():
+        try:
+            rows.append((rowid, _entry_from_row(values), fingerprint))
+        except _BadRow as problem:
+            warnings.warn(f"The leaderboard {path} has a damaged row (rowid {rowid}, name {values[0]!r}: {problem}); "
+                          f"it is left out of the board. Delete it with: sqlite3 {path} \"DELETE FROM entries WHERE "
+                          f"rowid = {rowid}\" (or submit again under that name to replace it).", stacklevel=3)
+    return rows
+
+
+def _write(path: Path, entry: Entry, fingerprint: str, limit: int) -> tuple[Entry, Entry | None, int, int]:
+    """Insert or replace ``entry`` in one transaction; return (stored entry, previous entry, rank, count).
+
+    The entry of the same name (by :func:`name_key`) is replaced. SubmissionError, writing nothing, when
+    that name has used ``limit`` submissions already (0: no limit) and ``fingerprint`` (of the predictions)
+    differs from the current entry's: the same predictions again use no submission.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _file_error(path, error) from None
     try:
         with closing(_connect(path)) as connection:
             connection.execute("BEGIN IMMEDIATE")  # the write lock now: no lost update between SELECT and UPDATE
             try:
-                connection.execute(SCHEMA)
-                row = connection.execute(f"{_SELECT} WHERE competition = ? AND name = ?",
-                                         (entry.competition, entry.name)).fetchone()
-                previous = _entry_from_row(row) if row is not None else None
-                stored = replace(entry, submissions=(previous.submissions if previous else 0) + 1)
+                columns = _check_schema(connection)
+                if not columns:
+                    connection.execute(SCHEMA)
+                elif "predictions" not in columns:  # a board of the first version: one more column
+                    connection.execute("ALTER TABLE entries ADD COLUMN predictions TEXT")
+                key = name_key(entry.name)
+                mine = [row for row in _rows(connection, path, {"predictions"}, " WHERE competition = ?",
+                                             (entry.competition,)) if name_key(row[1].name) == key]
+                previous, previous_fingerprint = (mine[0][1], mine[0][2]) if mine else (None, None)
+                same_predictions = previous is not None and previous_fingerprint == fingerprint
+                used = previous.submissions if previous else 0
+                if limit and used >= limit and not same_predictions:
+                    raise SubmissionError(
+                        f"{previous.name!r} has used all {limit} submissions for this competition; your entry stays "
+                        f"as it is (macro-F1 {previous.macro_f1:.3f}). The limit keeps the test split an exam rather "
+                        "than something to tune on: choose your model by its validation score. The instructor can "
+                        "raise it (WORKSHOP_MAX_SUBMISSIONS).")
+                stored = replace(entry, submissions=used if same_predictions else used + 1)
                 connection.execute("DELETE FROM entries WHERE competition = ? AND name = ?",
-                                   (entry.competition, entry.name))
+                                   (entry.competition, entry.name))  # a damaged row of the same name, too
+                for rowid, _, _ in mine:
+                    connection.execute("DELETE FROM entries WHERE rowid = ?", (rowid,))
                 connection.execute(_INSERT,
                                    (stored.name, stored.macro_f1, stored.accuracy, stored.parameters,
                                     stored.train_seconds, json.dumps(stored.settings, sort_keys=True),
-                                    stored.submitted_at, stored.submissions, stored.competition))
+                                    stored.submitted_at, stored.submissions, stored.competition, fingerprint))
                 better = connection.execute(
                     "SELECT COUNT(*) FROM entries WHERE competition = ? AND (macro_f1 > ? OR (macro_f1 = ? AND "
                     "(accuracy > ? OR (accuracy = ? AND (submitted_at < ? OR (submitted_at = ? AND name < ?))))))",
@@ -555,28 +728,34 @@ def _write(path: Path, entry: Entry) -> tuple[Entry, Entry | None, int, int]:
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
-    except sqlite3.OperationalError as error:
-        raise _busy_error(path, error) from None
+    except (sqlite3.Error, OSError) as error:
+        raise _file_error(path, error) from None
     return stored, previous, better + 1, count
 
 
 def read_entries(path: str | Path | None = None, competition: str | None = None, *,
                  name: str | None = None) -> list[Entry]:
-    """The entries in the file (of ``competition`` and ``name`` only, when given), best first. Creates no file."""
+    """The entries in the file (of ``competition`` and ``name`` only, when given), best first. Creates no file.
+
+    ``name`` matches as in :func:`submit` (:func:`name_key`). A damaged row is left out with a warning;
+    a file that cannot be read raises :class:`LeaderboardFileError` naming it and the fix.
+    """
     path = _resolve(path)
     if not path.exists():
         return []
-    conditions = {"competition": competition, "name": name}
-    where = " AND ".join(f"{column} = ?" for column, value in conditions.items() if value is not None)
-    arguments = tuple(value for value in conditions.values() if value is not None)
+    where, arguments = ("", ()) if competition is None else (" WHERE competition = ?", (competition,))
     try:
-        with closing(_connect(path)) as connection:
-            rows = connection.execute(f"{_SELECT}{' WHERE ' + where if where else ''}{_ORDER}", arguments).fetchall()
-    except sqlite3.OperationalError as error:
-        if "no such table" in str(error):  # created by a submitter that has not committed yet
-            return []
-        raise _busy_error(path, error) from None
-    return [_entry_from_row(row) for row in rows]
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
+                                     isolation_level=None)) as connection:
+            columns = _check_schema(connection)
+            rows = _rows(connection, path, columns, where, arguments) if columns else []  # no table: not committed yet
+    except (sqlite3.Error, OSError) as error:
+        raise _file_error(path, error) from None
+    entries = [entry for _, entry, _ in rows]
+    if name is not None:
+        key = name_key(name)
+        entries = [entry for entry in entries if name_key(entry.name) == key]
+    return entries
 
 
 # --------------------------------------------------------------------------------------------------
@@ -592,7 +771,16 @@ def _fit_result_model(submission: Any):
     return (submission.model, submission.seconds) if isinstance(submission, FitResult) else None
 
 
+def _check_limit(limit: Any) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 0:
+        raise ValueError(f"limit must be a whole number of submissions (0 for no limit), got {limit!r}.")
+    return int(limit)
+
+
 def _describe_change(previous: Entry, entry: Entry) -> str:
+    if entry.submissions == previous.submissions:
+        return (f"This replaced your earlier entry with the same predictions (macro-F1 {entry.macro_f1:.3f}); it "
+                "used no submission.")
     if entry.macro_f1 > previous.macro_f1:
         trend = "better"
     elif entry.macro_f1 < previous.macro_f1:
@@ -606,7 +794,7 @@ def _describe_change(previous: Entry, entry: Entry) -> str:
 def submit(name: str, submission: Any, settings: Mapping | None = None, *, train_seconds: float | None = None,
            parameters: int | None = None, preprocess: Callable | None = None, image_size: int = IMAGE_SIZE,
            batch_size: int = 256, path: str | Path | None = None, held_out: HeldOut | None = None,
-           verbose: bool = True) -> Submission:
+           limit: int | None = None, verbose: bool = True) -> Submission:
     """Score ``submission`` on the held-out test split and put it on the board under ``name``.
 
     ``submission``: the trained model (an ``nn.Module``, run on the test images in eval mode without
@@ -618,9 +806,11 @@ def submit(name: str, submission: Any, settings: Mapping | None = None, *, train
     you passed to :func:`competition_data`. ``path``: the leaderboard file (default
     ``config.leaderboard_path()``); ``held_out``: another test split (default: the road signs').
 
-    Submitting again under the same name (case and spacing ignored) **replaces** the entry, whether the
-    new score is better or worse, and the message says so. Raises :class:`SubmissionError` (writing
-    nothing) for a submission that cannot be scored.
+    Submitting again under the same name (case, spacing and invisible characters ignored: :func:`name_key`)
+    **replaces** the entry, whether the new score is better or worse, and the message says so. ``limit``:
+    submissions per name (default :func:`max_submissions`; 0 for none); the same predictions as your
+    current entry use none. Raises :class:`SubmissionError` (writing nothing) for a submission that cannot
+    be scored or one over the limit, :class:`LeaderboardFileError` for a board file that cannot be used.
     """
     name = check_name(name)
     settings = json_settings(settings)
@@ -631,14 +821,15 @@ def submit(name: str, submission: Any, settings: Mapping | None = None, *, train
         submission, fit_seconds = from_fit
         train_seconds = train_seconds if train_seconds is not None else float(fit_seconds)
     if held_out is None:  # the test images at the model's size; for predictions, any size will do
-        held_out = road_sign_held_out(image_size if _is_module(submission) else None)
+        held_out = _road_sign_held_out(image_size if _is_module(submission) else None)
     if _is_module(submission):
         if held_out.images is None:
             raise SubmissionError("this competition is scored from predictions only: submit the predicted classes.")
         if parameters is None:
             parameters = sum(p.numel() for p in submission.parameters())
         try:
-            submission = predict_classes(submission, held_out.images, batch_size=batch_size, preprocess=preprocess)
+            submission = predict_classes(submission, held_out.images, batch_size=batch_size, preprocess=preprocess,
+                                         require_finite=True)
         except SubmissionError:
             raise
         except Exception as error:  # the model cannot run on the test images: say what they are
@@ -647,14 +838,17 @@ def submit(name: str, submission: Any, settings: Mapping | None = None, *, train
                                   f"tensors in [0, 1], batches of {batch_size}): {error}. Were they prepared like "
                                   "your training images (size, preprocess=...)?") from error
     predicted = as_class_indices(submission, held_out.classes, len(held_out))
-    entry = Entry(name=name, macro_f1=macro_f1_score(held_out.labels, predicted, len(held_out.classes)),
-                  accuracy=accuracy_score(held_out.labels, predicted), parameters=parameters,
+    macro_f1, accuracy = held_out.score(predicted)
+    entry = Entry(name=name, macro_f1=macro_f1, accuracy=accuracy, parameters=parameters,
                   train_seconds=train_seconds, settings=settings,
                   submitted_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds"),
                   submissions=1, competition=held_out.competition)
-    stored, previous, rank, count = _write(_resolve(path), entry)
-    message = (f"Submitted {stored.name!r}: macro-F1 {stored.macro_f1:.3f}, accuracy {stored.accuracy:.1%} on "
-               f"{len(held_out)} held-out test images; rank {rank} of {count}.")
+    limit = max_submissions() if limit is None else _check_limit(limit)
+    fingerprint = hashlib.sha256(np.ascontiguousarray(predicted, dtype=np.int64).tobytes()).hexdigest()
+    stored, previous, rank, count = _write(_resolve(path), entry, fingerprint, limit)
+    used = f"submission {stored.submissions} of {limit}" if limit else f"submission {stored.submissions}"
+    message = (f"Submitted {stored.name!r} ({used}): macro-F1 {stored.macro_f1:.3f}, accuracy {stored.accuracy:.1%} "
+               f"on {len(held_out)} held-out test images; rank {rank} of {count}.")
     if previous is not None:
         message += " " + _describe_change(previous, stored)
     else:
@@ -675,7 +869,7 @@ def leaderboard_table(path: str | Path | None = None, *, competition: str | None
     import pandas as pd
 
     if competition is None and not all_competitions:
-        competition = road_sign_held_out(None).competition
+        competition = _road_sign_held_out(None).competition
     entries = read_entries(path, None if all_competitions else competition)
     columns = ["name", "macro_f1", "accuracy", "parameters", "train_seconds", "submissions", "submitted_at",
                "settings"] + (["competition"] if all_competitions else [])
@@ -691,6 +885,6 @@ def leaderboard_table(path: str | Path | None = None, *, competition: str | None
 
 def leaderboard_entry(name: str, path: str | Path | None = None, *, competition: str | None = None) -> Entry | None:
     """The entry of ``name`` (case and spacing ignored, as in :func:`submit`) in the current competition, or None."""
-    competition = competition if competition is not None else road_sign_held_out(None).competition
+    competition = competition if competition is not None else _road_sign_held_out(None).competition
     entries = read_entries(path, competition, name=check_name(name))
     return entries[0] if entries else None

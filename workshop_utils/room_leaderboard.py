@@ -29,11 +29,20 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from . import tracking
+from .leaderboard import SubmissionError, name_key
 
 DEFAULT_PROJECT = "dl-workshop-competition"
 SUMMARY_METRICS = ("macro_f1", "accuracy", "parameters", "train_seconds")
 SWEEP_METHODS = ("random", "grid", "bayes")
 TABLE_COLUMNS = ["name", "macro_f1", "accuracy", "parameters", "train_seconds", "created_at", "run"]
+
+
+def _attendee_key(name: str) -> str:
+    """One key per attendee however the name was typed (case, invisible characters): the local board's rule."""
+    try:
+        return name_key(name)
+    except SubmissionError:  # a run name the local board would refuse (empty, too long): still one attendee
+        return str(name).casefold()
 
 
 def _entry(submission: Any):
@@ -139,7 +148,7 @@ def rank_runs(runs: Sequence[Any], metric: str = "macro_f1", *, competition: str
         return _empty_table() if metric == "macro_f1" else pd.DataFrame(columns=["name", metric]).rename_axis("rank")
     table = pd.DataFrame(rows)
     if latest_only:
-        table["key"] = table["name"].str.lower()
+        table["key"] = table["name"].map(_attendee_key)
         table = table.sort_values("created_at").groupby("key", sort=False).tail(1).drop(columns="key")
     by = [metric] + (["accuracy"] if metric != "accuracy" and "accuracy" in table else []) + ["created_at"]
     table = table.sort_values(by, ascending=[False] * (len(by) - 1) + [True], kind="stable").reset_index(drop=True)
