@@ -160,3 +160,15 @@ def test_attempt_forbidding_turns_a_shortcut_into_a_failure():
     assert "torch.sigmoid" in caught.value.feedback.message and "write it yourself" in caught.value.feedback.message
     assert attempt_forbidding("Exercise 0", SIGMOID, lambda z: 1 / (1 + torch.exp(-z)), torch.zeros(2),
                               tried="f(z)", why="-").tolist() == [0.5, 0.5]
+
+
+def test_functions_made_by_one_factory_are_told_apart():
+    from workshop_utils.checkers.forbidden import MAX_POOL2D
+    x = torch.randn(1, 1, 4, 4)
+    with forbidden_calls(MAX_POOL2D) as seen:
+        F.max_pool1d(x[0], 2)  # boolean_dispatch made it, like F.max_pool2d: allowed here
+    assert not seen
+    from torch.nn.functional import max_pool2d as pool
+    with forbidden_calls(MAX_POOL2D) as seen:
+        pool(x, 2)
+    assert seen.names[0] == "torch.nn.functional.max_pool2d"  # then torch.max_pool2d, which it calls

@@ -110,8 +110,10 @@ def forbidden_calls(targets: Mapping[str, Any], *, refuse: bool = False) -> Iter
         by_object.setdefault(id(target), (target, name))  # one object, several spellings: the first named
         inner = _innermost(target)
         code = getattr(inner, "__code__", None)
-        if isinstance(code, types.CodeType):
-            by_code[code] = name
+        # A closure shares its code with every function its factory made (F.max_pool2d and
+        # F.max_pool1d are both boolean_dispatch's ``fn``): those are left to the TorchFunctionMode.
+        if isinstance(code, types.CodeType) and getattr(inner, "__closure__", None) is None:
+            by_code.setdefault(code, name)
 
     watcher = _Watcher(by_object, seen, refuse)
 

@@ -111,13 +111,26 @@ def forbid_calls(targets: dict[str, tuple[Any, str]]) -> Iterator[list[str]]:
 
 def attempt_without(exercise: str, targets: dict[str, tuple[Any, str]], shortcut_message: str,
                     function: Callable[..., Any], *args: Any, tried: str) -> Any:
-    """``run_attempt`` with ``targets`` switched off; calling one of them gives ``shortcut_message``."""
-    with forbid_calls(targets) as used:
+    """``run_attempt`` with ``targets`` switched off; calling one of them gives ``shortcut_message``.
+
+    The functions are recognised as objects (see :mod:`.forbidden`), so a shortcut imported under
+    another name (``from torch.nn.functional import conv2d as c2d``) is caught too.
+    """
+    from .forbidden import ForbiddenCall, forbidden_calls
+
+    objects = {name: getattr(owner, attribute) for name, (owner, attribute) in targets.items()
+               if hasattr(owner, attribute)}
+    with forbidden_calls(objects, refuse=True) as seen:
         try:
-            return run_attempt(exercise, function, *args, tried=tried)
+            result = run_attempt(exercise, function, *args, tried=tried)
         except AttemptError:
-            if used:
-                raise AttemptError(failed(exercise, f"you called {used[0]}: {shortcut_message}", tried=tried,
-                                          hint="build it from torch.exp, torch.log, .max, .sum and indexing.")
-                                   ) from None
-            raise
+            if not seen:
+                raise
+            result = None
+        except ForbiddenCall:  # raised where the attendee's code cannot catch it first
+            result = None
+    if seen:
+        raise AttemptError(failed(exercise, f"you called {seen.names[0]} (however it was imported): {shortcut_message}",
+                                  tried=tried, hint="build it from torch.exp, torch.log, .max, .sum and indexing.")
+                           ) from None
+    return result
