@@ -26,9 +26,9 @@ from .tensor_checks import attempt_without, describe, tensor_problem
 EXERCISE_CONV = "Exercise 04.1 (convolution by hand)"
 EXERCISE_SIZE = "Exercise 04.2 (output size)"
 EXERCISE_PARAMETERS = "Exercise 04.3 (parameter count)"
-EXERCISE_POOL = "Exercise 04.4 (max pooling)"
-EXERCISE_BATCH_NORM = "Exercise 04.5 (batch normalization)"
-EXERCISE_CNN = "Exercise 04.6 (a compact CNN)"
+EXERCISE_POOL = "Exercise 04.6 (max pooling)"
+EXERCISE_BATCH_NORM = "Exercise 04.4 (batch normalization)"
+EXERCISE_CNN = "Exercise 04.5 (a compact CNN)"
 
 MLP_PARAMETERS = 235_146  # notebook 03's 784-256-128-10 MLP
 MAX_CNN_PARAMETERS = MLP_PARAMETERS // 10  # 23,514

@@ -11,7 +11,7 @@ from ..optimizer_race import get_surface, run_optimizer
 from .tensor_checks import describe
 from .core import AttemptError, Feedback, checker, failed, passed, run_attempt
 
-EXERCISE = "Exercise 03.6 (SGD with momentum by hand)"
+EXERCISE = "Exercise 03.8 (SGD with momentum by hand)"
 
 # (surface, start, lr, momentum, steps): a momentum other than 0.9 catches a hard-coded 0.9.
 CASES = [

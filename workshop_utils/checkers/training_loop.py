@@ -22,8 +22,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from .core import Feedback, checker, failed, passed, run_attempt
 
-EXERCISE_TRAIN = "Exercise 03.7 (one training epoch)"
-EXERCISE_EVALUATE = "Exercise 03.8 (evaluation)"
+EXERCISE_TRAIN = "Exercise 03.6 (one training epoch)"
+EXERCISE_EVALUATE = "Exercise 03.7 (evaluation)"
 
 PROBE_SIZE = 68
 PROBE_BATCH = 32  # 68 examples: batches of 32, 32 and 4, so an unweighted mean over batches shows
