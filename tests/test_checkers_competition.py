@@ -1,8 +1,10 @@
-"""Notebook 08's checkers (model from settings, test predictions, random search) against right and wrong answers."""
+"""Notebook 08's checkers (model from settings, test predictions, random search) against mistakes catalogues: what
+attendees get wrong, hostile returns, and right answers in other styles (see checker_catalogue.py)."""
 
 import copy
 import random
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -13,16 +15,24 @@ from workshop_utils.checkers.competition import (BUILD_CASES, check_build_model,
 from workshop_utils.evaluation import parameter_count
 from workshop_utils.leaderboard import predict_classes
 
+from checker_catalogue import assert_case, hostile, ids, mistake, right
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: one thread is fastest on busy cores
+
+NAN = float("nan")
+
+
+def returns(value):
+    """A hostile answer: ignores its arguments and returns ``value``."""
+    return lambda *args, **kwargs: value
+
+
+def raises(*args, **kwargs):
+    raise ValueError("something went wrong in my code")
+
 
 def stub(*args):
     raise NotImplementedError("Exercise: replace this line with your solution")
-
-
-def fails_with(check, attempt, words, label):
-    feedback = check(attempt)
-    assert not feedback
-    assert feedback.text().startswith(f"❌ {label}"), feedback.text()
-    assert words in feedback.text(), feedback.text()
 
 
 # -- 08.1 a model from settings --------------------------------------------------------------------
@@ -93,34 +103,75 @@ def pops_settings(settings):
     return reference_build_model({**settings, "widths": widths})
 
 
-@pytest.mark.parametrize("answer", [reference_build_model, SettingsCNN])
-def test_build_model_right_answers_pass(answer):
-    feedback = check_build_model(answer)
-    assert feedback, feedback.text()
+def same_padding(settings):
+    model = reference_build_model(settings)
+    for layer in model:
+        if isinstance(layer, nn.Conv2d):
+            layer.padding, layer._reversed_padding_repeated_twice = "same", [1, 1, 1, 1]
+    return model
 
 
-@pytest.mark.parametrize("attempt, words", [
-    (lambda s: reference_build_model({**s, "widths": [16, 32, 64]}), "16, 32 and 64 channels whatever the settings"),
-    (lambda s: reference_build_model({**s, "widths": s["widths"][:-1] or [8]}), "output channels"),
-    (lambda s: reference_build_model({**s, "batch_norm": False}), "there is no BatchNorm2d"),
-    (lambda s: reference_build_model({**s, "batch_norm": True}), "settings['batch_norm'] is False, but"),
-    (lambda s: reference_build_model({**s, "dropout": 0.0}), "but the model has no dropout"),
-    (lambda s: reference_build_model({**s, "dropout": 0.5}), "settings['dropout'] is 0, but"),
-    (lambda s: with_layers(s, one_dropout), "1 Dropout layer(s); expected 2"),
-    (lambda s: reference_build_model({**s, "hidden": 128}), "settings['hidden'] is 32"),
-    (lambda s: with_layers(s, relu_before_norm), "batch norm comes after the ReLU"),
-    (lambda s: with_layers(s, flatten_without_global_pool), "expected one global max pooling"),
-    (lambda s: with_layers(s, lambda layers, _: layers[:-1] + [nn.Linear(layers[-1].in_features, 10)]),
-     "should give 3 x 4 class scores"),
-    (lambda s: list(reference_build_model(s)), "nn.Sequential(*layers)"),
-    (lambda s: None, "forget `return`"),
-    (lambda s: nn.Sequential(*[]), "the model has no layers yet"),
-    (never_updates_channels, "your code raised RuntimeError"),
-    (pops_settings, "changed the settings dict"),
-    (stub, "not done yet"),
-])
-def test_build_model_wrong_answers(attempt, words):
-    fails_with(check_build_model, attempt, words, BUILD)
+def same_padding_built(settings):
+    layers, channels = [], 3
+    for width in settings["widths"]:
+        layers += [nn.Conv2d(channels, width, kernel_size=(3, 3), padding="same", bias=not settings["batch_norm"])]
+        layers += [nn.BatchNorm2d(width)] if settings["batch_norm"] else []
+        layers += [nn.ReLU(inplace=True), nn.MaxPool2d(kernel_size=2, stride=2)]
+        channels = width
+    layers += [nn.AdaptiveMaxPool2d((1, 1)), nn.Flatten()]
+    dropout = [nn.Dropout(p=settings["dropout"])] if settings["dropout"] > 0 else []
+    layers += [*dropout, nn.Linear(channels, settings["hidden"]), nn.ReLU(), *dropout,
+               nn.Linear(settings["hidden"], 4)]
+    return nn.Sequential(*layers)
+
+
+def nan_weights(settings):
+    model = reference_build_model(settings)
+    with torch.no_grad():
+        model[-1].weight.fill_(NAN)
+    return model
+
+
+BUILD_CATALOGUE = [
+    right("the reference", reference_build_model),
+    right("a class with its own forward", SettingsCNN),
+    right("padding='same', tuples, keyword arguments", same_padding_built),
+    right("conv biases kept", lambda s: reference_build_model({**s, "batch_norm": False}) if not s["batch_norm"]
+          else with_layers(s, lambda layers, _: [nn.Conv2d(l.in_channels, l.out_channels, 3, padding=1)
+                                                  if isinstance(l, nn.Conv2d) else l for l in layers])),
+    mistake("widths hard-coded", lambda s: reference_build_model({**s, "widths": [16, 32, 64]}),
+            "16, 32 and 64 channels whatever the settings"),
+    mistake("a width missing", lambda s: reference_build_model({**s, "widths": s["widths"][:-1] or [8]}), "output channels"),
+    mistake("batch norm ignored", lambda s: reference_build_model({**s, "batch_norm": False}), "there is no BatchNorm2d"),
+    mistake("batch norm always", lambda s: reference_build_model({**s, "batch_norm": True}),
+            "settings['batch_norm'] is False, but"),
+    mistake("dropout ignored", lambda s: reference_build_model({**s, "dropout": 0.0}), "but the model has no dropout"),
+    mistake("dropout always", lambda s: reference_build_model({**s, "dropout": 0.5}), "settings['dropout'] is 0, but"),
+    mistake("one dropout", lambda s: with_layers(s, one_dropout), "1 Dropout layer(s); expected 2"),
+    mistake("hidden hard-coded", lambda s: reference_build_model({**s, "hidden": 128}), "settings['hidden'] is 32"),
+    mistake("ReLU before batch norm", lambda s: with_layers(s, relu_before_norm), "batch norm comes after the ReLU"),
+    mistake("no global pooling", lambda s: with_layers(s, flatten_without_global_pool), "expected one global max pooling"),
+    mistake("10 classes", lambda s: with_layers(s, lambda layers, _: layers[:-1] + [nn.Linear(layers[-1].in_features, 10)]),
+            "should give 3 x 4 class scores"),
+    mistake("a list of layers", lambda s: list(reference_build_model(s)), "nn.Sequential(*layers)"),
+    mistake("empty", lambda s: nn.Sequential(*[]), "the model has no layers yet"),
+    mistake("channels never updated", never_updates_channels, "your code raised RuntimeError"),
+    mistake("pops the settings", pops_settings, "changed the settings dict"),
+    mistake("padding 0", lambda s: with_layers(s, lambda layers, _: [
+        nn.Conv2d(l.in_channels, l.out_channels, 3) if isinstance(l, nn.Conv2d) else l for l in layers]),
+        "3 x 3 with padding 1"),
+    hostile("None", returns(None), "forget `return`"),
+    hostile("stub", stub, "not done yet"),
+    hostile("raises", raises, "raised ValueError"),
+    hostile("a string", returns("cnn"), "expected an nn.Module"),
+    hostile("NaN weights", nan_weights, "contain NaN"),
+    hostile("the baseline typed in", lambda s: road_sign_cnn(), "whatever the settings"),
+]
+
+
+@pytest.mark.parametrize("case", BUILD_CATALOGUE, ids=ids(BUILD_CATALOGUE))
+def test_build_model_catalogue(case):
+    assert_case(check_build_model, case)
 
 
 # -- 08.2 predictions for the test images ----------------------------------------------------------
@@ -155,36 +206,56 @@ def shuffled(model, images, batch_size):
     return predicted[torch.randperm(len(images), generator=torch.Generator().manual_seed(1))]
 
 
-@pytest.mark.parametrize("answer", [
-    predict_right,
-    lambda model, images, batch_size: predict_classes(model, images, batch_size=batch_size),
-    lambda model, images, batch_size: [int(i) for i in predict_right(model, images, batch_size)],
-    lambda model, images, batch_size: predict_right(model, images, batch_size).numpy(),
-])
-def test_predict_right_answers_pass(answer):
-    feedback = check_predict_classes(answer)
-    assert feedback, feedback.text()
+def predict_wrong_dim(model, images, batch_size):
+    model.eval()
+    with torch.no_grad():
+        return torch.cat([model(images[start:start + batch_size]).argmax(dim=0)
+                          for start in range(0, len(images), batch_size)])
 
 
-@pytest.mark.parametrize("attempt, words", [
-    (scores_not_indices, "class scores (or probabilities)"),
-    (lambda m, x, b: torch.nn.functional.one_hot(predict_right(m, x, b), 4), "one-hot rows"),
-    (shuffled, "in another order"),
-    (lambda m, x, b: torch.cat([s.argmax(1) for s in batches_of(m, x, b, train=True)]), "call model.eval()"),
-    (lambda m, x, b: torch.cat([s.argmax(1) for s in batches_of(m, x, b, no_grad=False)]), "torch.no_grad()"),
-    (lambda m, x, b: torch.cat([s.argmax(1) for s in batches_of(m, x, b, last=False)]), "the last, smaller batch"),
-    (lambda m, x, b: batches_of(m, x, b)[-1].argmax(1), "only one batch was kept"),
-    (lambda m, x, b: [s.argmax(1) for s in batches_of(m, x, b)], "torch.cat(predictions)"),
-    (lambda m, x, b: torch.cat(batches_of(m, x, len(x))).argmax(0), "the argmax ran over the images"),
-    (lambda m, x, b: torch.cat(batches_of(m, x, len(x))).argmax(1), "batches of up to 50 images"),
-    (lambda m, x, b: predict_right(m, x, b).float(), "whole numbers"),
-    (lambda m, x, b: torch.cat([s.argmin(1) for s in batches_of(m, x, b)]), "argmin"),
-    (lambda m, x, b: None, "forget `return`"),
-    (lambda m, x, b: m(x.flatten()), "your code raised"),
-    (stub, "not done yet"),
-])
-def test_predict_wrong_answers(attempt, words):
-    fails_with(check_predict_classes, attempt, words, PREDICT)
+def predict_split(model, images, batch_size):
+    model.eval()
+    with torch.inference_mode():
+        return torch.cat([model(batch).max(dim=1).indices for batch in images.split(batch_size)])
+
+
+PREDICT_CATALOGUE = [
+    right("loop and cat", predict_right),
+    right("the library's", lambda model, images, batch_size: predict_classes(model, images, batch_size=batch_size)),
+    right("a list of ints", lambda model, images, batch_size: [int(i) for i in predict_right(model, images, batch_size)]),
+    right("a NumPy array", lambda model, images, batch_size: predict_right(model, images, batch_size).numpy()),
+    right("a list of NumPy integers", lambda m, x, b: list(predict_right(m, x, b).numpy())),
+    right("split, inference_mode, max", predict_split),
+    mistake("scores", scores_not_indices, "class scores (or probabilities)"),
+    mistake("one-hot", lambda m, x, b: torch.nn.functional.one_hot(predict_right(m, x, b), 4), "one-hot rows"),
+    mistake("shuffled", shuffled, "in another order"),
+    mistake("training mode", lambda m, x, b: torch.cat([s.argmax(1) for s in batches_of(m, x, b, train=True)]),
+            "call model.eval()"),
+    mistake("gradients on", lambda m, x, b: torch.cat([s.argmax(1) for s in batches_of(m, x, b, no_grad=False)]),
+            "torch.no_grad()"),
+    mistake("last batch lost", lambda m, x, b: torch.cat([s.argmax(1) for s in batches_of(m, x, b, last=False)]),
+            "the last, smaller batch"),
+    mistake("only the last batch", lambda m, x, b: batches_of(m, x, b)[-1].argmax(1), "only one batch was kept"),
+    mistake("not concatenated", lambda m, x, b: [s.argmax(1) for s in batches_of(m, x, b)], "torch.cat(predictions)"),
+    mistake("argmax over the images, all at once", lambda m, x, b: torch.cat(batches_of(m, x, len(x))).argmax(0),
+            "the argmax ran over the images"),
+    mistake("argmax over the images, per batch", predict_wrong_dim, "argmax ran over dimension 0"),
+    mistake("all at once", lambda m, x, b: torch.cat(batches_of(m, x, len(x))).argmax(1), "batches of up to"),
+    mistake("floats", lambda m, x, b: predict_right(m, x, b).float(), "whole numbers"),
+    mistake("argmin", lambda m, x, b: torch.cat([s.argmin(1) for s in batches_of(m, x, b)]), "argmin"),
+    mistake("flattened input", lambda m, x, b: m(x.flatten()), "your code raised"),
+    hostile("None", returns(None), "forget `return`"),
+    hostile("stub", stub, "not done yet"),
+    hostile("raises", raises, "raised ValueError"),
+    hostile("a string", returns("0 1 2 3"), "expected a 1-D tensor of class indices"),
+    hostile("NaN", lambda m, x, b: torch.full((len(x),), NAN), "whole numbers"),
+    hostile("50 answers typed in", returns(torch.zeros(50, dtype=torch.int64)), "predictions for"),
+]
+
+
+@pytest.mark.parametrize("case", PREDICT_CATALOGUE, ids=ids(PREDICT_CATALOGUE))
+def test_predict_catalogue(case):
+    assert_case(check_predict_classes, case)
 
 
 # -- 08.3 random search ----------------------------------------------------------------------------
@@ -256,31 +327,65 @@ def best_pair(space, n_trials, evaluate, seed=0):
     return max(trials, key=lambda trial: trial[1]["val_macro_f1"]), trials
 
 
-@pytest.mark.parametrize("answer", [reference_random_search, search_written_out])
-def test_search_right_answers_pass(answer):
-    feedback = check_random_search(answer)
-    assert feedback, feedback.text()
+def search_numpy(space, n_trials, evaluate, seed=0):
+    rng = np.random.default_rng(seed)
+    trials = []
+    for _ in range(n_trials):
+        settings = {name: values[rng.integers(len(values))] for name, values in space.items()}
+        trials.append((settings, evaluate(settings)))
+    scores = [scores["val_macro_f1"] for _, scores in trials]
+    return trials[int(np.argmax(scores))][0], trials
 
 
-@pytest.mark.parametrize("attempt, words", [
-    (by_training_score, "best TRAINING score"),
-    (lowest, "lowest validation score"),
-    (one_dict_for_all, "the same dict object"),
-    (drawn_once, "evaluated the same settings"),
-    (in_between, "is not one of the space's values"),
-    (unseeded, "same seed tried different settings"),
-    (lambda space, n, evaluate, seed=0: reference_random_search(space, n, evaluate, 0), "the seed is ignored"),
-    (lambda space, n, evaluate, seed=0: reference_random_search(space, n - 1, evaluate, seed),
-     "evaluate was called 5 times"),
-    (lambda space, n, evaluate, seed=0: reference_random_search(space, n, evaluate, seed)[0],
-     "expected a pair (best_settings, trials)"),
-    (best_score, "is a score"),
-    (best_pair, "the whole (settings, scores) pair"),
-    (lambda space, n, evaluate, seed=0: (reference_random_search(space, n, evaluate, seed)[0], []),
-     "list of 6 (settings, scores) pairs"),
-    (lambda space, n, evaluate, seed=0: reference_random_search(space, n, lambda s: evaluate(s) and 1 / 0, seed),
-     "your code raised ZeroDivisionError"),
-    (stub, "not done yet"),
-])
-def test_search_wrong_answers(attempt, words):
-    fails_with(check_random_search, attempt, words, SEARCH)
+def search_global_random(space, n_trials, evaluate, seed=0):
+    random.seed(seed)
+    trials = [(settings, evaluate(settings)) for settings in
+              ({name: random.choice(values) for name, values in space.items()} for _ in range(n_trials))]
+    return sorted(trials, key=lambda trial: -trial[1]["val_macro_f1"])[0][0], trials
+
+
+def search_typed_in(space, n_trials, evaluate, seed=0):
+    settings = [{"lr": 0.001, "dropout": 0.25, "batch_norm": True, "widths": [16, 32, 64]} for _ in range(n_trials)]
+    trials = [(s, evaluate(s)) for s in settings]
+    return settings[0], trials
+
+
+SEARCH_CATALOGUE = [
+    right("the reference", reference_random_search),
+    right("written out", search_written_out),
+    right("NumPy's generator", search_numpy),
+    right("random.seed and sorted", search_global_random),
+    mistake("by the training score", by_training_score, "best TRAINING score"),
+    mistake("the lowest score", lowest, "lowest validation score"),
+    mistake("one dict for all", one_dict_for_all, "the same dict object"),
+    mistake("drawn once", drawn_once, "evaluated the same settings"),
+    mistake("values in between", in_between, "is not one of the space's values"),
+    mistake("unseeded", unseeded, "same seed tried different settings"),
+    mistake("seed 0 always", lambda space, n, evaluate, seed=0: reference_random_search(space, n, evaluate, 0),
+            "the seed is ignored"),
+    mistake("one trial short", lambda space, n, evaluate, seed=0: reference_random_search(space, n - 1, evaluate, seed),
+            "evaluate was called 5 times"),
+    mistake("only the best", lambda space, n, evaluate, seed=0: reference_random_search(space, n, evaluate, seed)[0],
+            "expected a pair (best_settings, trials)"),
+    mistake("the best score", best_score, "is a score"),
+    mistake("the best pair", best_pair, "the whole (settings, scores) pair"),
+    mistake("no trials", lambda space, n, evaluate, seed=0: (reference_random_search(space, n, evaluate, seed)[0], []),
+            "list of 6 (settings, scores) pairs"),
+    mistake("error in evaluate's use", lambda space, n, evaluate, seed=0:
+            reference_random_search(space, n, lambda s: evaluate(s) and 1 / 0, seed), "raised ZeroDivisionError"),
+    hostile("None", returns(None), "expected a pair"),
+    hostile("stub", stub, "not done yet"),
+    hostile("raises", raises, "raised ValueError"),
+    hostile("a string", returns("best"), "expected a pair"),
+    hostile("NaN", returns((NAN, NAN)), "evaluate was called 0 times"),
+    hostile("settings typed in", search_typed_in, "evaluated the same settings"),
+]
+
+
+@pytest.mark.parametrize("case", SEARCH_CATALOGUE, ids=ids(SEARCH_CATALOGUE))
+def test_search_catalogue(case):
+    assert_case(check_random_search, case)
+
+
+CATALOGUES = {check_build_model: BUILD_CATALOGUE, check_predict_classes: PREDICT_CATALOGUE,
+              check_random_search: SEARCH_CATALOGUE}

@@ -10,6 +10,8 @@ from workshop_utils.checkers.imbalance import check_class_weights
 
 from checker_catalogue import assert_case, hostile, ids, mistake, right as right_answer
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: one thread is fastest on busy cores
+
 
 def right(counts):
     return counts.sum() / (len(counts) * counts.float())

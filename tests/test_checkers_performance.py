@@ -19,6 +19,8 @@ from workshop_utils.performance import decode_png_cache, freeze_all_but_last, sy
 
 from checker_catalogue import assert_case, hostile, ids, mistake, right
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: one thread is fastest on busy cores
+
 NAN = float("nan")
 
 

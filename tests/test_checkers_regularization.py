@@ -16,6 +16,8 @@ from workshop_utils.regularization import early_stopping_epochs, inverted_dropou
 
 from checker_catalogue import assert_case, hostile, ids, mistake, right
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: one thread is fastest on busy cores
+
 NAN = float("nan")
 
 

@@ -14,6 +14,7 @@ falls back to them when an exercise is not finished yet, and says so.
 from __future__ import annotations
 
 import copy
+import numbers
 import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -23,6 +24,7 @@ from torch import Tensor, nn
 
 from ..leaderboard import predict_classes
 from .core import Feedback, checker, failed, passed, run_attempt
+from .probes import fresh_seed, probe_generator, probe_label, probe_random
 from .tensor_checks import describe
 
 EXERCISE_BUILD = "Exercise 08.1 (model from settings)"
@@ -78,7 +80,10 @@ BUILD_CASES: list[tuple[str, dict[str, Any]]] = [
 def _layer_signature(module: nn.Module) -> tuple | None:
     """What matters about one layer, e.g. ("Conv2d", 3, 16, 3, 1); None for layers that compute nothing."""
     if isinstance(module, nn.Conv2d):
-        return ("Conv2d", module.in_channels, module.out_channels, module.kernel_size[0], module.padding[0])
+        padding = module.padding
+        if isinstance(padding, str):  # padding="same" is padding (k - 1) // 2 at stride 1; "valid" is 0
+            padding = ((module.kernel_size[0] - 1) // 2,) if padding == "same" else (0,)
+        return ("Conv2d", module.in_channels, module.out_channels, module.kernel_size[0], padding[0])
     if isinstance(module, nn.BatchNorm2d):
         return ("BatchNorm2d", module.num_features)
     if isinstance(module, nn.MaxPool2d):
@@ -224,6 +229,10 @@ def check_build_model(build_model: Callable[[Mapping[str, Any]], nn.Module]) -> 
             message, hint = problem
             return failed(EXERCISE_BUILD, message, tried=tried, expected=_format_layers(expected),
                           got=_format_layers(calls), hint=hint)
+        if not bool(torch.isfinite(output).all()):
+            return failed(EXERCISE_BUILD, "the model's scores contain NaN or infinity.", tried=tried,
+                          hint="build fresh layers (nn.Conv2d(...), nn.Linear(...)) and leave their weights as "
+                               "PyTorch initializes them.")
         try:
             with torch.no_grad():
                 model(torch.rand(2, 3, 64, 64))
@@ -269,9 +278,18 @@ class _RecordingModel(nn.Module):
         return self.layers(images)
 
 
-def _prediction_case() -> tuple[_RecordingModel, Tensor]:
-    images = torch.randn(50, 3, 4, 4, generator=torch.Generator().manual_seed(3))
+def _prediction_case(seed: int, batch_size: int) -> tuple[_RecordingModel, Tensor]:
+    """A new number of images on every call (never a multiple of the batch size: the last batch is smaller)."""
+    count = probe_random(seed).choice([n for n in range(37, 64) if n % batch_size])
+    images = torch.randn(count, 3, 4, 4, generator=probe_generator(seed))
     return _RecordingModel(images), images
+
+
+def _is_integer(value: Any) -> bool:
+    """A Python or NumPy integer, or a one-element integer tensor (not a bool)."""
+    if torch.is_tensor(value):
+        return value.numel() == 1 and not value.is_floating_point() and value.dtype != torch.bool
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and type(value).__name__ != "bool_"
 
 
 def _as_prediction_tensor(result: Any) -> Tensor | None:
@@ -279,8 +297,8 @@ def _as_prediction_tensor(result: Any) -> Tensor | None:
         return result.detach().cpu()
     if type(result).__module__ == "numpy" and hasattr(result, "shape"):
         return torch.from_numpy(result)
-    if isinstance(result, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in result):
-        return torch.tensor(list(result), dtype=torch.int64)
+    if isinstance(result, (list, tuple)) and all(_is_integer(v) for v in result):
+        return torch.tensor([int(v) for v in result], dtype=torch.int64)
     return None
 
 
@@ -289,12 +307,15 @@ def check_predict_classes(predict_classes_fn: Callable[[nn.Module, Tensor, int],
     """``predict_classes(model, images, batch_size)`` must return the class index the model predicts for each
     image, in the images' order (a 1-D int64 tensor), in evaluation mode without gradients, batch by batch."""
     batch_size = 16
-    model, images = _prediction_case()
+    seed = fresh_seed()
+    model, images = _prediction_case(seed, batch_size)
     expected = predict_classes(copy.deepcopy(model), images, batch_size=batch_size)
     with torch.no_grad():
         scores = copy.deepcopy(model).eval()(images)
-    tried = (f"predict_classes(model, images, batch_size={batch_size}) for 50 images of 3 x 4 x 4 and a small model "
-             "with batch norm and dropout")
+    per_batch_dim0 = torch.cat([scores[start:start + batch_size].argmax(dim=0)
+                                for start in range(0, len(images), batch_size)])
+    tried = (f"predict_classes(model, images, batch_size={batch_size}) for {len(images)} images of 3 x 4 x 4 "
+             f"({probe_label(seed)}) and a small model with batch norm and dropout")
     result = run_attempt(EXERCISE_PREDICT, predict_classes_fn, model, images.clone(), batch_size, tried=tried)
     if isinstance(result, (list, tuple)) and result and all(torch.is_tensor(item) and item.dim() >= 1
                                                             for item in result):
@@ -318,7 +339,11 @@ def check_predict_classes(predict_classes_fn: Callable[[nn.Module, Tensor, int],
                                         f"{tuple(got.shape)}.", tried=tried,
                       hint="argmax(dim=1) of each batch's scores.")
     if len(got) != len(images):
-        if len(got) == NUM_CLASSES:
+        if len(got) == len(per_batch_dim0) and torch.equal(got.long(), per_batch_dim0):
+            message, hint = (f"{len(got)} values for {len(images)} images: {NUM_CLASSES} per batch, one per class. "
+                             "The argmax ran over dimension 0, the images of the batch.",
+                             "argmax(dim=1): dimension 1 holds the classes, dimension 0 the images.")
+        elif len(got) == NUM_CLASSES:
             message, hint = ("one value per class, not per image: the argmax ran over the images.",
                              "argmax(dim=1): dimension 1 holds the classes, dimension 0 the images.")
         elif len(got) == len(images) - len(images) % batch_size:
@@ -427,9 +452,10 @@ def check_random_search(random_search: Callable) -> Feedback:
     """``random_search(space, n_trials, evaluate, seed)`` must evaluate ``n_trials`` settings drawn from
     ``space`` (repeatably for a seed), and return ``(best_settings, trials)``: the settings with the highest
     validation macro-F1, and the list of ``(settings, scores)`` tried."""
-    tried = (f"random_search(space, n_trials={SEARCH_TRIALS}, evaluate, seed=0) with space = {SEARCH_SPACE} and an "
-             "evaluate that returns made-up scores")
-    result, evaluate = _search(random_search, 0, tried)
+    seed = fresh_seed()
+    tried = (f"random_search(space, n_trials={SEARCH_TRIALS}, evaluate, seed={seed}) with space = {SEARCH_SPACE} and "
+             "an evaluate that returns made-up scores")
+    result, evaluate = _search(random_search, seed, tried)
     if not (isinstance(result, tuple) and len(result) == 2):
         return failed(EXERCISE_SEARCH, f"expected a pair (best_settings, trials), got {describe(result)}.", tried=tried,
                       hint="return best_settings, trials")
@@ -490,14 +516,16 @@ def check_random_search(random_search: Callable) -> Feedback:
             message, hint = "best_settings is not the trial with the highest validation macro-F1.", \
                 "max(trials, key=lambda trial: trial[1]['val_macro_f1'])"
         return failed(EXERCISE_SEARCH, message, tried=tried, expected=str(expected), got=repr(best), hint=hint)
-    _, again = _search(random_search, 0, tried + ", twice")
+    _, again = _search(random_search, seed, tried + ", twice")
     if again.calls != calls:
         return failed(EXERCISE_SEARCH, "two searches with the same seed tried different settings.",
                       tried=tried + ", twice",
                       hint="draw with rng = random.Random(seed) (one generator, made once before the loop).")
-    _, other = _search(random_search, 1, tried.replace("seed=0", "seed=1"))
+    other_seed = seed + 1
+    _, other = _search(random_search, other_seed, tried.replace(f"seed={seed}", f"seed={other_seed}"))
     if other.calls == calls:
-        return failed(EXERCISE_SEARCH, "seed=1 tried exactly the settings of seed=0: the seed is ignored.",
-                      tried=tried.replace("seed=0", "seed=1"), hint="random.Random(seed), not random.Random(0).")
+        return failed(EXERCISE_SEARCH, f"seed={other_seed} tried exactly the settings of seed={seed}: the seed is "
+                                       "ignored.", tried=tried.replace(f"seed={seed}", f"seed={other_seed}"),
+                      hint="random.Random(seed), not random.Random(0).")
     return passed(EXERCISE_SEARCH, f"{SEARCH_TRIALS} settings drawn from the space, repeatable for a seed, and the "
                                    "best picked by its validation score.")
