@@ -80,8 +80,8 @@ def test_right_answer_passes():
     (one_sum_for_the_batch, "whole batch sums to 1"),
     (without_keepdim, "keepdim=True"),
     (in_place, "changed its input z in place"),
-    (library, "you called torch.nn.functional.softmax"),
-    (tensor_method, "you called Tensor.softmax"),
+    (library, "called torch.nn.functional.softmax"),
+    (tensor_method, "called Tensor.softmax"),
     (forgot_return, "forget `return`"),
     (no_division, "do not sum to 1"),
     (stub, "not done yet"),
@@ -100,3 +100,61 @@ def test_the_worked_example_is_shown_when_it_is_wrong():
 def test_library_softmax_works_again_after_the_check():
     check_softmax(library)
     assert torch.allclose(F.softmax(torch.zeros(2), dim=0), torch.full((2,), 0.5))
+
+
+# ------------------------------------------------------------------ the mistakes catalogue
+
+from checker_catalogue import assert_case, hostile, ids, mistake, right as right_answer  # noqa: E402
+
+
+def aliased_library(z):
+    from torch.nn.functional import softmax as squash
+    return squash(z, dim=-1)
+
+
+def via_log_softmax(z):
+    return torch.log_softmax(z, dim=-1).exp()
+
+
+def logsumexp_version(z):
+    return torch.exp(z - torch.logsumexp(z, dim=-1, keepdim=True))
+
+
+def float64_version(z):
+    return right(z.double())
+
+
+SHOWN = torch.tensor([0.00726, 0.01786, 0.97488])
+
+SOFTMAX_CATALOGUE = [
+    mistake("no max subtracted", naive, "subtract the largest logit"),
+    mistake("over the batch dimension", over_the_batch, "over the batch dimension (dim=0)"),
+    mistake("dim=1 for every batch", dim_one, "over dim=1"),
+    mistake("one max for the batch", one_max_for_the_batch, "ONE max for the whole batch"),
+    mistake("one sum for the batch", one_sum_for_the_batch, "whole batch sums to 1"),
+    mistake("sum without keepdim", without_keepdim, "keepdim=True"),
+    mistake("in place", in_place, "changed its input z in place"),
+    mistake("no division", no_division, "do not sum to 1"),
+    mistake("F.softmax", library, "called torch.nn.functional.softmax"),
+    mistake("the method", tensor_method, "called Tensor.softmax"),
+    mistake("F.softmax under another name", aliased_library, "called torch.nn.functional.softmax"),
+    mistake("exp of log_softmax", via_log_softmax, "torch.log_softmax"),
+    mistake("nn.Softmax", lambda z: torch.nn.Softmax(dim=-1)(z), "nn.Softmax"),
+    hostile("None", forgot_return, "forget `return`"),
+    hostile("the stub", stub, "not done yet"),
+    hostile("a list", lambda z: right(z).tolist(), "expected a tensor"),
+    hostile("NaN", lambda z: torch.full_like(z, float("nan")), "nan"),
+    hostile("the worked example typed in", lambda z: SHOWN.clone() if z.shape == (3,) else torch.ones_like(z) / z.shape[-1],
+            "wrong values"),
+    right_answer("max trick", right),
+    right_answer("logsumexp", logsumexp_version),
+    right_answer("float64", float64_version),
+]
+
+
+@pytest.mark.parametrize("case", SOFTMAX_CATALOGUE, ids=ids(SOFTMAX_CATALOGUE))
+def test_softmax_catalogue(case):
+    assert_case(check_softmax, case)
+
+
+CATALOGUES = {check_softmax: SOFTMAX_CATALOGUE}

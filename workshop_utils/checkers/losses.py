@@ -8,24 +8,26 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .tensor_checks import attempt_without, describe
-from .core import AttemptError, Feedback, checker, failed, passed
+from .core import AttemptError, Feedback, checker, failed, passed, probe_seed
+from .forbidden import CROSS_ENTROPY, attempt_forbidding, merge
 from .softmax import SOFTMAX_SHORTCUTS
+from .tensor_checks import describe
 
 EXERCISE = "Exercise 03.5 (cross-entropy from scratch)"
 
-CROSS_ENTROPY_SHORTCUTS: dict[str, tuple[Any, str]] = {
-    **SOFTMAX_SHORTCUTS,
-    "torch.nn.functional.cross_entropy": (F, "cross_entropy"),
-    "torch.nn.functional.nll_loss": (F, "nll_loss"),
-}
+# Noticed whatever name they were imported under (torch.logsumexp stays allowed).
+CROSS_ENTROPY_SHORTCUTS: dict[str, Any] = merge(SOFTMAX_SHORTCUTS, CROSS_ENTROPY)
+_WHY = "write it from scratch; F.cross_entropy is what the checker compares with."
+_INSTEAD = "log-probabilities: z - m - torch.logsumexp(z - m, dim=1, keepdim=True), then pick one entry per row."
 
 _STABLE = ("Compute log-probabilities directly, never log(softmax): log_softmax(z) = z - m - log(sum(exp(z - m))) "
            "with m = z.max(dim=1, keepdim=True).values (or use torch.logsumexp(z, dim=1, keepdim=True)).")
 
 
-def _cases() -> list[tuple[str, Tensor, Tensor]]:
+def _cases(seed: int) -> list[tuple[str, Tensor, Tensor]]:
     generator = torch.Generator().manual_seed(7)
+    probe = torch.Generator().manual_seed(seed)
+    count, classes = int(torch.randint(2, 9, (), generator=probe)), int(torch.randint(2, 7, (), generator=probe))
     return [
         ("4 examples, 3 classes", torch.randn(4, 3, generator=generator) * 2, torch.tensor([0, 2, 1, 2])),
         ("1 example, 5 classes", torch.randn(1, 5, generator=generator), torch.tensor([3])),
@@ -36,6 +38,8 @@ def _cases() -> list[tuple[str, Tensor, Tensor]]:
         ("float64 logits", torch.randn(3, 4, generator=generator, dtype=torch.float64), torch.tensor([1, 3, 0])),
         ("int32 targets (as NumPy and pandas often give labels)",
          torch.randn(4, 3, generator=generator), torch.tensor([2, 0, 1, 1], dtype=torch.int32)),
+        (f"a random probe (seed {seed}): {count} examples, {classes} classes",
+         torch.randn(count, classes, generator=probe) * 3, torch.randint(0, classes, (count,), generator=probe)),
     ]
 
 
@@ -79,10 +83,11 @@ def _check_case(cross_entropy: Callable[[Tensor, Tensor], Tensor], description: 
     tried = _tried(description, logits, targets)
     expected = F.cross_entropy(logits, targets.long())
     try:
-        got = attempt_without(EXERCISE, CROSS_ENTROPY_SHORTCUTS,
-                              "write it from scratch; F.cross_entropy is what the checker compares with.",
-                              cross_entropy, logits.clone(), targets.clone(), tried=tried)
+        got = attempt_forbidding(EXERCISE, CROSS_ENTROPY_SHORTCUTS, cross_entropy, logits.clone(), targets.clone(),
+                                 tried=tried, why=_WHY, hint=_INSTEAD)
     except AttemptError as error:
+        if "however it was imported" in error.feedback.message:
+            raise
         if targets.dtype != torch.int64:
             error.feedback.hint = ("your function works with int64 targets but not int32 ones: convert inside it "
                                    "with targets = targets.long() (F.cross_entropy insists on int64 too).")
@@ -127,13 +132,18 @@ def _check_gradient(cross_entropy: Callable[[Tensor, Tensor], Tensor]) -> Feedba
     logits = torch.randn(3, 4, generator=torch.Generator().manual_seed(11)).requires_grad_(True)
     targets = torch.tensor([0, 3, 1])
     tried = _tried("logits that require grad", logits, targets)
-    got = attempt_without(EXERCISE, CROSS_ENTROPY_SHORTCUTS, "write it from scratch.", cross_entropy,
-                          logits, targets, tried=tried)
-    if not (torch.is_tensor(got) and got.requires_grad):
-        return failed(EXERCISE, "the loss is cut off from autograd: loss.backward() could not train anything.",
-                      tried=tried, hint="no .item(), .detach(), .numpy() or torch.tensor(...) inside: stay with "
-                                        "torch operations on the logits from start to end.")
-    (grad,) = torch.autograd.grad(got, logits)
+    got = attempt_forbidding(EXERCISE, CROSS_ENTROPY_SHORTCUTS, cross_entropy, logits, targets, tried=tried,
+                             why=_WHY, hint=_INSTEAD)
+    cut_off = failed(EXERCISE, "the loss is cut off from autograd: loss.backward() could not train anything.",
+                     tried=tried, hint="no .item(), .detach(), .numpy() or torch.tensor(...) inside: stay with "
+                                       "torch operations on the logits from start to end.")
+    if not (torch.is_tensor(got) and got.requires_grad and got.numel() == 1 and got.is_floating_point()):
+        return cut_off
+    (grad,) = torch.autograd.grad(got.reshape(()), logits, allow_unused=True)
+    if grad is None:  # computed from a detached copy that requires grad again: a graph, but not to the logits
+        cut_off.details = ["the loss has a graph, but it does not lead back to the logits you were given "
+                           "(a .detach() or a copy somewhere)."]
+        return cut_off
     reference_logits = logits.detach().clone().requires_grad_(True)
     (expected,) = torch.autograd.grad(F.cross_entropy(reference_logits, targets), reference_logits)
     if not torch.allclose(grad, expected, rtol=1e-4, atol=1e-6):
@@ -148,7 +158,7 @@ def check_cross_entropy(cross_entropy: Callable[[Tensor, Tensor], Tensor]) -> Fe
     """``cross_entropy(logits, targets)`` (logits ``(N, C)``, class indices ``(N,)``) must return the mean
     cross-entropy, equal to ``F.cross_entropy``, for small and huge logits, float64, int32 targets, and
     keep the gradient."""
-    for description, logits, targets in _cases():
+    for description, logits, targets in _cases(probe_seed()):
         feedback = _check_case(cross_entropy, description, logits, targets)
         if feedback is not None:
             return feedback

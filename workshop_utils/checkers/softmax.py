@@ -8,24 +8,18 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .tensor_checks import attempt_without, tensor_problem
-from .core import AttemptError, Feedback, checker, failed, passed
+from .core import AttemptError, Feedback, checker, failed, passed, probe_seed
+from .forbidden import LOG_SOFTMAX, SOFTMAX, attempt_forbidding, merge
+from .tensor_checks import tensor_problem
 
 EXERCISE = "Exercise 03.4 (softmax)"
 
-WORKED_EXAMPLE = torch.tensor([0.1, 1.0, 5.0])  # the slide deck's example
+WORKED_EXAMPLE = torch.tensor([0.1, 1.0, 5.0])  # the worked example in the notebook
 WORKED_EXAMPLE_SOFTMAX = (0.00726, 0.01786, 0.97488)
 
-# Library softmaxes are switched off while the attendee's function runs: the point is to write one.
-SOFTMAX_SHORTCUTS: dict[str, tuple[Any, str]] = {
-    "torch.softmax": (torch, "softmax"),
-    "torch.nn.functional.softmax": (F, "softmax"),
-    "Tensor.softmax": (torch.Tensor, "softmax"),
-    "torch.special.softmax": (torch.special, "softmax"),
-    "torch.log_softmax": (torch, "log_softmax"),
-    "torch.nn.functional.log_softmax": (F, "log_softmax"),
-    "Tensor.log_softmax": (torch.Tensor, "log_softmax"),
-}
+# Library softmaxes are noticed, whatever name they were imported under, while the attendee's function
+# runs: the point is to write one.
+SOFTMAX_SHORTCUTS: dict[str, Any] = merge(SOFTMAX, LOG_SOFTMAX)
 
 _MAX_TRICK = ("subtract the largest logit before exp: softmax(z) = softmax(z - max(z)), because the "
               "common factor exp(-max) cancels between numerator and denominator. Then the largest "
@@ -42,8 +36,10 @@ def _fmt(values: Any) -> str:
     return str(rounded.tolist())
 
 
-def _cases() -> list[tuple[str, Tensor]]:
+def _cases(seed: int) -> list[tuple[str, Tensor]]:
     generator = torch.Generator().manual_seed(3)
+    probe = torch.Generator().manual_seed(seed)
+    rows, columns = (int(v) for v in torch.randint(2, 7, (2,), generator=probe))
     return [
         ("the worked example", WORKED_EXAMPLE.clone()),
         ("a 1-D vector of 5 logits", torch.randn(5, generator=generator) * 2),
@@ -52,6 +48,7 @@ def _cases() -> list[tuple[str, Tensor]]:
         ("large logits [1000, 1001, 1002]", torch.tensor([1000.0, 1001.0, 1002.0])),
         ("very negative logits [-1000, -1001, -1002]", torch.tensor([-1000.0, -1001.0, -1002.0])),
         ("a batch mixing a large and a small row", torch.tensor([[1000.0, 1001.0, 1002.0], [-2.0, 0.0, 2.0]])),
+        (f"a random probe (seed {seed}), shape ({rows}, {columns})", torch.randn(rows, columns, generator=probe) * 4),
     ]
 
 
@@ -84,13 +81,13 @@ def _diagnose(z: Tensor, got: Tensor, expected: Tensor) -> tuple[str, str]:
 def check_softmax(softmax: Callable[[Tensor], Tensor]) -> Feedback:
     """``softmax(z)`` must equal ``torch.softmax(z, dim=-1)`` on vectors, batches and huge logits, keep
     the shape, not change ``z`` in place, and be written without the library softmax."""
-    for description, z in _cases():
+    for description, z in _cases(probe_seed()):
         given = z.clone()
         tried = f"softmax(z) for {description}: z = {_fmt(z)}"
         try:
-            got = attempt_without(EXERCISE, SOFTMAX_SHORTCUTS,
-                                  "write softmax yourself; the library's is what the checker compares with.",
-                                  softmax, given, tried=tried)
+            got = attempt_forbidding(EXERCISE, SOFTMAX_SHORTCUTS, softmax, given, tried=tried,
+                                     why="write softmax yourself; the library's is what the checker compares with.",
+                                     hint="exp(z - each row's max), divided by its sum over the last dimension.")
         except AttemptError as error:
             if "must match the size" in error.feedback.message:  # the sum lost its dimension
                 error.feedback.hint = ("the row sums have shape (rows,), which does not line up with (rows, classes): "
@@ -121,5 +118,5 @@ def check_softmax(softmax: Callable[[Tensor], Tensor]) -> Feedback:
         if not torch.allclose(got.double(), expected.double(), rtol=1e-4, atol=1e-6):
             message, hint = _diagnose(z, got, expected)
             return failed(EXERCISE, message, tried=tried, expected=_fmt(expected), got=_fmt(got), hint=hint)
-    return passed(EXERCISE, "softmax([0.1, 1, 5]) = [0.00726, 0.01786, 0.97488] as on the slide; batches, "
-                            "the last dimension and huge logits all work.")
+    return passed(EXERCISE, "softmax([0.1, 1, 5]) = [0.00726, 0.01786, 0.97488], the worked example; batches, "
+                            "the last dimension, huge logits and a random probe all work.")
