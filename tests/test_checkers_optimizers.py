@@ -125,3 +125,95 @@ def test_wrong_answers_fail_with_the_right_explanation(attempt, words):
 def test_a_path_mismatch_says_where_it_starts():
     text = check_momentum_descent(momentum_loop(stale_velocity)).text()
     assert "first difference after 1 step(s)" in text and "got [-3.0, 0.5]" in text
+
+
+# ------------------------------------------------------------------ the mistakes catalogue
+
+from checker_catalogue import assert_case, hostile, ids, mistake, right  # noqa: E402
+
+
+def no_copy_anywhere(loss_fn, start, lr, momentum, steps):
+    """Appends theta itself, the start included: every row is the final theta."""
+    theta = torch.tensor(start, requires_grad=True)
+    velocity, path = torch.zeros(2), [theta]
+    for _ in range(steps):
+        (grad,) = torch.autograd.grad(loss_fn(theta), theta)
+        with torch.no_grad():
+            velocity = momentum * velocity + grad
+            theta -= lr * velocity
+        path.append(theta)
+    return torch.stack(path).detach(), velocity
+
+
+def with_torch_optim(loss_fn, start, lr, momentum, steps):
+    from torch.optim import SGD as Plain  # imported under another name
+    theta = torch.tensor(start, requires_grad=True)
+    optimizer = Plain([theta], lr=lr, momentum=momentum)
+    path = [theta.detach().clone()]
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss_fn(theta).backward()
+        optimizer.step()
+        path.append(theta.detach().clone())
+    return torch.stack(path), optimizer.state[theta]["momentum_buffer"]
+
+
+def float64_rule(loss_fn, start, lr, momentum, steps):
+    theta = torch.tensor(start, dtype=torch.float64)
+    velocity, path = torch.zeros(2, dtype=torch.float64), [theta.clone()]
+    for _ in range(steps):
+        point = theta.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(loss_fn(point), point)
+        velocity = momentum * velocity + grad
+        theta = theta - lr * velocity
+        path.append(theta.clone())
+    return path, velocity  # a list of points is fine
+
+
+def textbook_form_outside(loss_fn, start, lr, momentum, steps):
+    """v = mu v + g, theta = theta - lr v, written with a new theta each step (not in place)."""
+    theta = torch.tensor(start, requires_grad=True)
+    velocity, path = torch.zeros(2), [theta.detach().clone()]
+    for _ in range(steps):
+        (grad,) = torch.autograd.grad(loss_fn(theta), theta)
+        velocity = momentum * velocity + grad
+        theta = (theta - lr * velocity).detach().requires_grad_(True)
+        path.append(theta.detach().clone())
+    return torch.stack(path), velocity
+
+
+MOMENTUM_CATALOGUE = [
+    mistake("velocity reset every step", momentum_loop(torch_rule, velocity_in_loop=True), "plain SGD's"),
+    mistake("uphill", momentum_loop(wrong_sign), "wrong sign"),
+    mistake("dampened", momentum_loop(dampened), "dampening=0"),
+    mistake("stale velocity", momentum_loop(stale_velocity), "NEW velocity"),
+    mistake("lr inside the velocity", momentum_loop(lr_inside), "keep lr inside the velocity"),
+    mistake("backward without clearing grad", momentum_loop(torch_rule, use_backward=True), "ADDS to theta.grad"),
+    mistake("momentum fixed at 0.9", momentum_loop(hard_coded_momentum), "use the momentum argument"),
+    mistake("theta never moves", momentum_loop(never_moves), "theta never moves"),
+    mistake("no start in the path", momentum_loop(torch_rule, keep_start=False), "steps + 1"),
+    mistake("points appended without a copy", momentum_loop(torch_rule, copy_points=False), "theta.detach().clone()"),
+    mistake("theta itself appended, start included", no_copy_anywhere, "you appended theta itself"),
+    mistake("path only", only_the_path, "must return a pair"),
+    mistake("new theta outside autograd", new_theta_without_grad, "does not track"),
+    mistake("torch.optim.SGD under another name", with_torch_optim, "torch.optim.SGD"),
+    hostile("None", lambda *args: None, "must return a pair"),
+    hostile("the stub", stub, "not done yet"),
+    hostile("a string", lambda *args: ("path", "velocity"), "one row (x, y) per point"),
+    hostile("NaN path", lambda loss_fn, start, lr, momentum, steps: (torch.full((steps + 1, 2), float("nan")),
+                                                                     torch.zeros(2)), "nan"),
+    hostile("the first case's path typed in", lambda loss_fn, start, lr, momentum, steps: (
+        torch.stack([torch.linspace(-3, 0, 26), torch.linspace(0.5, 0, 26)], dim=1), torch.zeros(2)),
+        "differs from torch.optim.SGD"),
+    right("torch's rule in place", momentum_loop(torch_rule)),
+    right("float64, a list of points", float64_rule),
+    right("a new theta each step", textbook_form_outside),
+]
+
+
+@pytest.mark.parametrize("case", MOMENTUM_CATALOGUE, ids=ids(MOMENTUM_CATALOGUE))
+def test_momentum_catalogue(case):
+    assert_case(check_momentum_descent, case)
+
+
+CATALOGUES = {check_momentum_descent: MOMENTUM_CATALOGUE}

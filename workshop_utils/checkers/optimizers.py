@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Callable
 
 import torch
 from torch import Tensor
 
 from ..optimizer_race import get_surface, run_optimizer
+from .core import AttemptError, Feedback, checker, failed, passed, probe_seed
+from .forbidden import OPTIMIZERS, attempt_forbidding, merge
 from .tensor_checks import describe
-from .core import AttemptError, Feedback, checker, failed, passed, run_attempt
 
 EXERCISE = "Exercise 03.8 (SGD with momentum by hand)"
 
@@ -18,6 +20,10 @@ CASES = [
     ("valley", (-3.0, 0.5), 0.1, 0.9, 25),
     ("rosenbrock", (-1.5, 2.0), 0.02, 0.5, 20),
 ]
+
+# torch.optim is what the checker compares with: noticed whatever name it was imported under.
+OPTIMIZER_SHORTCUTS = merge(OPTIMIZERS, {"torch.optim.sgd.sgd": getattr(importlib.import_module("torch.optim.sgd"),
+                                                                         "sgd", None)})
 
 _TORCH_RULE = "v = momentum * v + grad, then theta = theta - lr * v (torch.optim.SGD's order and convention)"
 
@@ -102,14 +108,19 @@ def _as_path(value: Any) -> Tensor | None:
 
 
 def _check_case(momentum_descent: Callable[..., Any], surface_name: str, start: tuple[float, float], lr: float,
-                momentum: float, steps: int) -> Feedback | None:
+                momentum: float, steps: int, label: str = "") -> Feedback | None:
     surface = get_surface(surface_name)
-    tried = (f"momentum_descent(loss_fn={surface_name!r} surface, start={start}, lr={lr}, "
+    tried = label + (f"momentum_descent(loss_fn={surface_name!r} surface, start={start}, lr={lr}, "
              f"momentum={momentum}, steps={steps})")
     reference = run_optimizer(surface, torch.optim.SGD, {"lr": lr, "momentum": momentum}, start=start, steps=steps)
     expected_path, expected_velocity = reference.path, reference.state["momentum_buffer"]
     try:
-        answer = run_attempt(EXERCISE, momentum_descent, surface, start, lr, momentum, steps, tried=tried)
+        answer = attempt_forbidding(EXERCISE, OPTIMIZER_SHORTCUTS, momentum_descent, surface, start, lr, momentum,
+                                    steps, tried=tried,
+                                    why="this exercise is momentum by hand, without torch.optim; torch.optim.SGD "
+                                        "is what the checker compares with.",
+                                    hint="keep a velocity tensor v: v = momentum * v + grad, then theta -= lr * v "
+                                         "inside torch.no_grad().")
     except AttemptError as error:
         if "does not require grad" in error.feedback.message:
             error.feedback.hint = ("theta = theta - ... inside torch.no_grad() makes a new tensor that autograd does not "
@@ -129,6 +140,12 @@ def _check_case(momentum_descent: Callable[..., Any], surface_name: str, start: 
     if len(path) != steps + 1:
         return failed(EXERCISE, f"the path has {len(path)} rows; expected steps + 1 = {steps + 1}.", tried=tried,
                       hint="append one point per step, after updating theta.")
+    start_point = torch.tensor(start, dtype=torch.float64)
+    if steps > 1 and (path == path[0]).all() and not torch.allclose(path[0], start_point):
+        return failed(EXERCISE, "every point of the path is the same point, and not the start: you appended theta "
+                                "itself, which the in-place update then moved, so every entry shows its last value.",
+                      tried=tried, got=f"{path[0].tolist()} over and over",
+                      hint="a tensor updated in place is one object: append a copy, theta.detach().clone().")
     if steps > 1 and (path[1:] == path[0]).all():
         return failed(EXERCISE, "theta never moves: every point of the path is the start.", tried=tried,
                       hint="update theta itself: theta -= lr * velocity, inside `with torch.no_grad():`.")
@@ -183,12 +200,23 @@ def _check_velocity(velocity: Any, expected: Tensor, lr: float, tried: str) -> F
                   hint="return the velocity after the last step: " + _TORCH_RULE)
 
 
+def _random_case(seed: int) -> tuple[str, tuple[float, float], float, float, int]:
+    """A case drawn for this call: a path typed in, or a momentum fixed in the code, shows here."""
+    generator = torch.Generator().manual_seed(seed)
+    x, y = (torch.rand(2, generator=generator) * torch.tensor([4.0, 2.0]) - torch.tensor([2.0, 1.0])).tolist()
+    momentum = round(0.3 + 0.6 * float(torch.rand((), generator=generator)), 2)
+    steps = int(torch.randint(5, 15, (), generator=generator))
+    return "valley", (round(x, 2), round(y, 2)), 0.05, momentum, steps
+
+
 @checker(EXERCISE)
 def check_momentum_descent(momentum_descent: Callable[..., Any]) -> Feedback:
     """``momentum_descent(loss_fn, start, lr, momentum, steps)`` must return (path, velocity) equal to
     ``torch.optim.SGD(lr=lr, momentum=momentum)``'s path and ``momentum_buffer``, on two surfaces."""
-    for surface_name, start, lr, momentum, steps in CASES:
-        feedback = _check_case(momentum_descent, surface_name, start, lr, momentum, steps)
+    seed = probe_seed()
+    cases = [(case, "") for case in CASES] + [(_random_case(seed), f"a random probe (seed {seed}): ")]
+    for (surface_name, start, lr, momentum, steps), label in cases:
+        feedback = _check_case(momentum_descent, surface_name, start, lr, momentum, steps, label)
         if feedback is not None:
             return feedback
     return passed(EXERCISE, "your path and velocity match torch.optim.SGD(momentum=...) step for step, on the "
