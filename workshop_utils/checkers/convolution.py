@@ -20,8 +20,11 @@ from torch import Tensor, nn
 
 from ..convolution import (DECK_IMAGE, DECK_KERNEL, batch_norm_reference, conv2d_reference, conv_output_size,
                            conv_parameter_count, max_pool2d_reference)
+from .attempts import attempt_watched
 from .core import AttemptError, Feedback, checker, failed, passed, run_attempt
-from .tensor_checks import attempt_without, describe, tensor_problem
+from .forbidden import BATCH_NORM, CONV2D, MAX_POOL2D
+from .probes import as_float_tensor, fresh_seed, probe_generator, probe_label, probe_random, typed_in_message
+from .tensor_checks import describe, tensor_problem
 
 EXERCISE_CONV = "Exercise 04.1 (convolution by hand)"
 EXERCISE_SIZE = "Exercise 04.2 (output size)"
@@ -33,24 +36,11 @@ EXERCISE_CNN = "Exercise 04.5 (a compact CNN)"
 MLP_PARAMETERS = 235_146  # notebook 03's 784-256-128-10 MLP
 MAX_CNN_PARAMETERS = MLP_PARAMETERS // 10  # 23,514
 
-CONV_SHORTCUTS: dict[str, tuple[Any, str]] = {
-    "torch.nn.functional.conv2d": (F, "conv2d"),
-    "torch.conv2d": (torch, "conv2d"),
-    "torch.nn.Conv2d": (nn, "Conv2d"),
-}
-POOL_SHORTCUTS: dict[str, tuple[Any, str]] = {
-    "torch.nn.functional.max_pool2d": (F, "max_pool2d"),
-    "torch.max_pool2d": (torch, "max_pool2d"),
-    "torch.nn.MaxPool2d": (nn, "MaxPool2d"),
-    "torch.nn.functional.adaptive_max_pool2d": (F, "adaptive_max_pool2d"),
-}
-BATCH_NORM_SHORTCUTS: dict[str, tuple[Any, str]] = {
-    "torch.nn.functional.batch_norm": (F, "batch_norm"),
-    "torch.batch_norm": (torch, "batch_norm"),
-    "torch.nn.BatchNorm2d": (nn, "BatchNorm2d"),
-    "torch.nn.functional.instance_norm": (F, "instance_norm"),
-    "torch.nn.functional.layer_norm": (F, "layer_norm"),
-}
+# The library's versions are watched while the attendee's code runs, whatever name they were imported under
+# (``from torch.nn.functional import conv2d as c2d`` included): the exercise is to write them.
+CONV_SHORTCUTS = CONV2D
+POOL_SHORTCUTS = MAX_POOL2D
+BATCH_NORM_SHORTCUTS = BATCH_NORM
 
 
 def _fmt(values: Any) -> str:
@@ -65,7 +55,8 @@ def _fmt(values: Any) -> str:
 
 
 def _close(got: Tensor, expected: Tensor, atol: float = 1e-4) -> bool:
-    return tuple(got.shape) == tuple(expected.shape) and torch.allclose(got.detach().double(), expected.double(),
+    return tuple(got.shape) == tuple(expected.shape) and torch.allclose(got.detach().cpu().double(),
+                                                                        expected.detach().cpu().double(),
                                                                         atol=atol, rtol=1e-4)
 
 
@@ -73,11 +64,25 @@ def _close(got: Tensor, expected: Tensor, atol: float = 1e-4) -> bool:
 # Exercise 04.1: convolution by hand
 # --------------------------------------------------------------------------------------------------
 
+def _conv_probe(seed: int) -> tuple[str, Tensor, Tensor, int, int]:
+    """A random image (odd or even sides), kernel, stride and padding: a new one on every call."""
+    rng, generator = probe_random(seed), probe_generator(seed)
+    height, width = rng.randint(4, 9), rng.randint(4, 9)
+    kernel_height, kernel_width = rng.randint(1, 3), rng.randint(2, 3)
+    stride, padding = rng.randint(1, 3), rng.randint(0, 2)
+    return (f"{probe_label(seed)}: a {height} x {width} image, a {kernel_height} x {kernel_width} kernel, stride "
+            f"{stride}, padding {padding}", torch.randn(height, width, generator=generator),
+            torch.randn(kernel_height, kernel_width, generator=generator), stride, padding)
+
+
+WORKED_EXAMPLE = "the worked example's 5 x 5 image and 3 x 3 kernel"
+
+
 def _conv_cases() -> list[tuple[str, Tensor, Tensor, int, int]]:
     generator = torch.Generator().manual_seed(4)
     asymmetric = torch.tensor([[1.0, 2.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, 3.0]])  # flipping changes it
     return [
-        ("the deck's 5 x 5 image and 3 x 3 kernel", DECK_IMAGE.clone(), DECK_KERNEL.clone(), 1, 0),
+        (WORKED_EXAMPLE, DECK_IMAGE.clone(), DECK_KERNEL.clone(), 1, 0),
         ("a 6 x 7 image, an asymmetric 3 x 3 kernel", torch.randint(0, 4, (6, 7), generator=generator).float(),
          asymmetric, 1, 0),
         ("a 7 x 7 image, stride 2", torch.randn(7, 7, generator=generator), torch.randn(3, 3, generator=generator),
@@ -131,13 +136,20 @@ def _conv_value_hint(image: Tensor, kernel: Tensor, stride: int, padding: int, g
 def check_conv2d(conv2d: Callable[..., Tensor]) -> Feedback:
     """``conv2d(image, kernel, stride=1, padding=0)`` must equal ``F.conv2d`` on 2-D images and kernels,
     written without ``F.conv2d`` / ``nn.Conv2d``."""
-    for description, image, kernel, stride, padding in _conv_cases():
+    earlier: list[tuple[str, Tensor]] = []
+    for description, image, kernel, stride, padding in [*_conv_cases(), _conv_probe(fresh_seed())]:
         tried = f"conv2d(image, kernel, stride={stride}, padding={padding}) for {description}"
         given_image, given_kernel = image.clone(), kernel.clone()
-        got = attempt_without(EXERCISE_CONV, CONV_SHORTCUTS,
+        got = attempt_watched(EXERCISE_CONV, CONV_SHORTCUTS,
                               "write the loops yourself; F.conv2d is what the checker compares with.",
+                              "move the kernel over the padded image with two for loops (or F.unfold).",
                               conv2d, given_image, given_kernel, stride, padding, tried=tried)
         expected = F.conv2d(image[None, None], kernel[None, None], stride=stride, padding=padding)[0, 0]
+        typed_in = typed_in_message(got, earlier)
+        if typed_in is not None:
+            return failed(EXERCISE_CONV, typed_in, tried=tried, expected=_fmt(expected), got=_fmt(got),
+                          hint="compute the output from the image, kernel, stride and padding given.")
+        earlier.append((description.split(",")[0], expected))
         problem = tensor_problem(got, expected)
         if problem is not None:
             hint = _conv_shape_hint(image, kernel, stride, padding, tuple(got.shape)) if problem.kind == "shape" \
@@ -148,12 +160,12 @@ def check_conv2d(conv2d: Callable[..., Tensor]) -> Feedback:
                           hint="build the output in a new tensor; pad into a new tensor (F.pad returns one).")
         if not _close(got, expected):
             hint = _conv_value_hint(image, kernel, stride, padding, got)
-            first = "" if description != _conv_cases()[0][0] else " (the first output should be 4, as on the slide)"
+            first = " (the first output of the worked example is 4)" if description == WORKED_EXAMPLE else ""
             return failed(EXERCISE_CONV, "wrong values" + first + ".", tried=tried, expected=_fmt(expected),
                           got=_fmt(got), hint=hint or "each output is the sum of (window * kernel), the window "
                                                       "starting at row i * stride, column j * stride of the padded image.")
-    return passed(EXERCISE_CONV, "the deck's example gives [[4, 3, 4], [2, 4, 3], [2, 3, 4]], and stride and padding "
-                                 "match F.conv2d.")
+    return passed(EXERCISE_CONV, "the worked example gives [[4, 3, 4], [2, 4, 3], [2, 3, 4]], and strides, paddings and "
+                                 "a random image match F.conv2d.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -163,7 +175,23 @@ def check_conv2d(conv2d: Callable[..., Tensor]) -> Feedback:
 SIZE_CASES = [  # (n, k, stride, padding)
     (5, 3, 1, 0), (28, 3, 1, 1), (28, 5, 1, 0), (7, 3, 2, 0), (8, 3, 2, 1), (224, 7, 2, 3), (32, 5, 1, 2),
     (10, 4, 3, 0), (1080, 3, 2, 1), (13, 2, 2, 0),
+    # (n + 2p - k) / s + 1 = 3.5, 5.5, 3.67: round() and floor give different sizes (Python rounds 4.5 to 4,
+    # so x.5 cases with an even whole part cannot tell them apart)
+    (8, 3, 2, 0), (12, 3, 2, 0), (11, 3, 3, 0),
 ]
+
+
+def _size_probes(seed: int) -> list[tuple[int, int, int, int]]:
+    """Three random cases, one with a stride of 2 whose division leaves a remainder of 1 (an x.5 case)."""
+    rng = probe_random(seed)
+    cases = []
+    for _ in range(2):
+        k, s, p = rng.choice([1, 2, 3, 5, 7]), rng.randint(1, 4), rng.randint(0, 3)
+        cases.append((rng.randint(max(k - 2 * p, 1) + 1, 300), k, s, p))
+    k, p = rng.choice([3, 5]), rng.randint(0, 2)
+    whole = 2 * rng.randint(1, 60) + 1  # odd: (n + 2p - k) / 2 + 1 = whole + 0.5
+    cases.append((2 * (whole - 1) + 1 + k - 2 * p, k, 2, p))
+    return cases
 
 _SIZE_MISTAKES: list[tuple[Callable[[int, int, int, int], float], str]] = [
     (lambda n, k, s, p: (n + 2 * p - k) // s, "one short: count the first position too, add 1 after dividing."),
@@ -174,6 +202,12 @@ _SIZE_MISTAKES: list[tuple[Callable[[int, int, int, int], float], str]] = [
     (lambda n, k, s, p: -(-(n + 2 * p - k) // s) + 1, "round down, not up: a window that does not fit is dropped "
                                                       "(floor division //)."),
     (lambda n, k, s, p: (n + 2 * p - k) / s + 1, "use floor division //: a size is a whole number of positions."),
+    (lambda n, k, s, p: round((n + 2 * p - k) / s + 1), "round() rounds 3.5 up to 4: a window that does not fit is "
+                                                         "dropped, so round down with floor division //."),
+    (lambda n, k, s, p: round((n + 2 * p - k) / s) + 1, "round() rounds 2.5 up to 3 (or to the even neighbour): a "
+                                                         "window that does not fit is dropped, so round down with //."),
+    (lambda n, k, s, p: int((n + 2 * p - k) / s + 1.5), "you rounded to the nearest whole number: a window that does "
+                                                         "not fit is dropped, so round down with //."),
 ]
 
 
@@ -189,24 +223,31 @@ def _as_number(exercise: str, got: Any, tried: str, hint: str) -> numbers.Real |
 @checker(EXERCISE_SIZE)
 def check_conv_output_size(conv_output_size_fn: Callable[..., int]) -> Feedback:
     """``conv_output_size(n, kernel_size, stride=1, padding=0)`` must return the int ``nn.Conv2d`` gives."""
+    seed = fresh_seed()
+    cases = SIZE_CASES + _size_probes(seed)
     answers = []
-    for n, k, s, p in SIZE_CASES:
+    for n, k, s, p in cases:
         tried = f"conv_output_size({n}, kernel_size={k}, stride={s}, padding={p})"
         got = _as_number(EXERCISE_SIZE, run_attempt(EXERCISE_SIZE, conv_output_size_fn, n, k, s, p, tried=tried),
                          tried, hint="return (n + 2 * padding - kernel_size) // stride + 1.")
         if isinstance(got, Feedback):
             return got
         answers.append(got)
-    expected = [conv_output_size(n, k, s, p) for n, k, s, p in SIZE_CASES]
+    expected = [conv_output_size(n, k, s, p) for n, k, s, p in cases]
     if answers == expected and not all(isinstance(a, numbers.Integral) for a in answers):
         return failed(EXERCISE_SIZE, "the values are right but not all are ints (a float came back).",
-                      tried="the cases " + ", ".join(map(str, SIZE_CASES)),
+                      tried="the cases " + ", ".join(map(str, cases)),
                       hint="use // (floor division), or int(...): layers take whole numbers of pixels.")
-    for (n, k, s, p), got, want in zip(SIZE_CASES, answers, expected):
+    for index, ((n, k, s, p), got, want) in enumerate(zip(cases, answers, expected)):
         if got != want:
             tried = f"conv_output_size({n}, kernel_size={k}, stride={s}, padding={p})"
+            if index >= len(SIZE_CASES):
+                tried += f" ({probe_label(seed)})"
             hint = next((text for mistake, text in _SIZE_MISTAKES
-                         if all(mistake(*case) == answer for case, answer in zip(SIZE_CASES, answers))), None)
+                         if all(mistake(*case) == answer for case, answer in zip(cases, answers))), None)
+            if hint is None and len(set(answers)) == 1:
+                hint = (f"every call returned {answers[0]!r}: compute the size from n, kernel_size, stride and "
+                        "padding, not a number typed in.")
             return failed(EXERCISE_SIZE, "wrong size.", tried=tried, expected=want, got=got,
                           hint=hint or "count the positions of the window: floor((n + 2p - k) / s) + 1.")
     return passed(EXERCISE_SIZE, "(n + 2p - k) // s + 1, as nn.Conv2d computes it: 28 -> 28 with a 3 x 3 kernel and "
@@ -240,8 +281,11 @@ _PARAMETER_MISTAKES: list[tuple[Callable[[int, int, int, bool], int], str]] = [
 def check_conv_parameter_count(conv_parameters: Callable[..., int]) -> Feedback:
     """``conv_parameters(in_channels, out_channels, kernel_size, bias=True)`` must count the weights and
     biases of ``nn.Conv2d(in_channels, out_channels, kernel_size, bias=bias)``."""
+    rng = probe_random(seed := fresh_seed())
+    probes = [(rng.randint(2, 64), rng.randint(2, 128), rng.choice([1, 3, 5, 7]), rng.random() < 0.5) for _ in range(2)]
+    cases = PARAMETER_CASES + probes
     answers = []
-    for i, o, k, b in PARAMETER_CASES:
+    for i, o, k, b in cases:
         tried = f"conv_parameters({i}, {o}, {k}, bias={b})"
         got = _as_number(EXERCISE_PARAMETERS, run_attempt(EXERCISE_PARAMETERS, conv_parameters, i, o, k, bias=b,
                                                           tried=tried),
@@ -249,12 +293,15 @@ def check_conv_parameter_count(conv_parameters: Callable[..., int]) -> Feedback:
         if isinstance(got, Feedback):
             return got
         answers.append(got)
-    expected = [sum(p.numel() for p in nn.Conv2d(i, o, k, bias=b).parameters()) for i, o, k, b in PARAMETER_CASES]
-    for (i, o, k, b), got, want in zip(PARAMETER_CASES, answers, expected):
+    expected = [sum(p.numel() for p in nn.Conv2d(i, o, k, bias=b).parameters()) for i, o, k, b in cases]
+    for index, ((i, o, k, b), got, want) in enumerate(zip(cases, answers, expected)):
         if got != want:
             hint = next((text for mistake, text in _PARAMETER_MISTAKES
-                         if all(mistake(*case) == answer for case, answer in zip(PARAMETER_CASES, answers))), None)
-            return failed(EXERCISE_PARAMETERS, "wrong count.", tried=f"conv_parameters({i}, {o}, {k}, bias={b})",
+                         if all(mistake(*case) == answer for case, answer in zip(cases, answers))), None)
+            if hint is None and len(set(answers)) == 1:
+                hint = (f"every call returned {answers[0]!r}: count from the arguments, not a number typed in.")
+            probe = f" ({probe_label(seed)})" if index >= len(PARAMETER_CASES) else ""
+            return failed(EXERCISE_PARAMETERS, "wrong count.", tried=f"conv_parameters({i}, {o}, {k}, bias={b}){probe}",
                           expected=f"{want:,} (= sum(p.numel() for p in nn.Conv2d({i}, {o}, {k}, bias={b}).parameters()))",
                           got=f"{got:,}" if isinstance(got, numbers.Integral) else repr(got),
                           hint=hint or "out_channels filters, each in_channels x k x k weights, plus one bias per filter.")
@@ -267,6 +314,14 @@ def check_conv_parameter_count(conv_parameters: Callable[..., int]) -> Feedback:
 # --------------------------------------------------------------------------------------------------
 # Exercise 04.4: max pooling
 # --------------------------------------------------------------------------------------------------
+
+def _pool_probe(seed: int) -> tuple[str, Tensor, int]:
+    rng = probe_random(seed)
+    size = rng.choice([2, 2, 3])
+    height, width = rng.randint(size, 4 * size + 1), rng.randint(size, 4 * size + 1)
+    return (f"{probe_label(seed)}: a {height} x {width} map, size {size}",
+            torch.randn(height, width, generator=probe_generator(seed)), size)
+
 
 def _pool_cases() -> list[tuple[str, Tensor, int]]:
     generator = torch.Generator().manual_seed(5)
@@ -298,13 +353,20 @@ def _pool_hint(x: Tensor, size: int, got: Tensor) -> str | None:
 def check_max_pool(max_pool2d: Callable[..., Tensor]) -> Feedback:
     """``max_pool2d(x, size=2)`` must equal ``F.max_pool2d(x, size)`` (stride = size) on 2-D maps, written
     without the library's pooling."""
-    for description, x, size in _pool_cases():
+    earlier: list[tuple[str, Tensor]] = []
+    for description, x, size in [*_pool_cases(), _pool_probe(fresh_seed())]:
         tried = f"max_pool2d(x, size={size}) for {description}"
         given = x.clone()
-        got = attempt_without(EXERCISE_POOL, POOL_SHORTCUTS,
+        got = attempt_watched(EXERCISE_POOL, POOL_SHORTCUTS,
                               "write the windows yourself; F.max_pool2d is what the checker compares with.",
+                              "two for loops over the windows and .max(), or reshape and .amax().",
                               max_pool2d, given, size, tried=tried)
         expected = F.max_pool2d(x[None, None], size)[0, 0]
+        typed_in = typed_in_message(got, earlier)
+        if typed_in is not None:
+            return failed(EXERCISE_POOL, typed_in, tried=tried, expected=_fmt(expected), got=_fmt(got),
+                          hint="compute the maxima from the map given.")
+        earlier.append((description.split(",")[0], expected))
         problem = tensor_problem(got, expected)
         if problem is not None:
             hint = problem.hint
@@ -332,6 +394,15 @@ def check_max_pool(max_pool2d: Callable[..., Tensor]) -> Feedback:
 # --------------------------------------------------------------------------------------------------
 # Exercise 04.5: batch normalization (training mode)
 # --------------------------------------------------------------------------------------------------
+
+def _batch_norm_probe(seed: int) -> tuple[str, Tensor, Tensor, Tensor]:
+    rng, generator = probe_random(seed), probe_generator(seed)
+    shape = (rng.randint(2, 6), rng.randint(2, 5), rng.randint(2, 5), rng.randint(2, 5))
+    x = torch.randn(*shape, generator=generator) * (torch.rand(shape[1], generator=generator) * 4 + 0.5).reshape(
+        1, -1, 1, 1) + torch.randn(shape[1], generator=generator).reshape(1, -1, 1, 1) * 3
+    return (f"{probe_label(seed)}: x of shape {shape}, random gamma and beta", x,
+            torch.rand(shape[1], generator=generator) + 0.5, torch.randn(shape[1], generator=generator))
+
 
 def _batch_norm_cases() -> list[tuple[str, Tensor, Tensor, Tensor]]:
     generator = torch.Generator().manual_seed(6)
@@ -416,13 +487,16 @@ def check_batch_norm(batch_norm_train: Callable[..., Tensor]) -> Feedback:
     """``batch_norm_train(x, gamma, beta, eps=1e-5)`` must equal ``nn.BatchNorm2d`` in training mode (with
     ``weight = gamma`` and ``bias = beta``) on N x C x H x W batches, written without the library's norms."""
     eps = 1e-5
-    for description, x, gamma, beta in _batch_norm_cases():
+    earlier: list[tuple[str, Tensor]] = []
+    for description, x, gamma, beta in [*_batch_norm_cases(), _batch_norm_probe(fresh_seed())]:
         tried = f"batch_norm_train(x, gamma, beta) for {description}"
         given = (x.clone(), gamma.clone(), beta.clone())
         try:
-            got = attempt_without(EXERCISE_BATCH_NORM, BATCH_NORM_SHORTCUTS,
+            got = attempt_watched(EXERCISE_BATCH_NORM, BATCH_NORM_SHORTCUTS,
                                   "compute the mean and variance yourself; nn.BatchNorm2d is what the checker "
-                                  "compares with.", batch_norm_train, *given, tried=tried)
+                                  "compares with.", "x.mean(dim=(0, 2, 3), keepdim=True) and "
+                                                    "x.var(dim=(0, 2, 3), keepdim=True, unbiased=False).",
+                                  batch_norm_train, *given, tried=tried)
         except AttemptError as error:
             if "must match the size" in error.feedback.message:
                 error.feedback.hint = ("a tensor of shape (C,) lines up with the *last* dimension (W), not the channels: "
@@ -430,7 +504,12 @@ def check_batch_norm(batch_norm_train: Callable[..., Tensor]) -> Feedback:
                                        "(1, C, 1, 1).")
             raise
         expected = _expected_batch_norm(x, gamma, beta, eps)
+        # Checked after the usual mistakes: without gamma and beta, the second case's answer is the first's.
+        typed_in = typed_in_message(got, earlier)
+        earlier.append((description.split(",")[0], expected))
         problem = tensor_problem(got, expected)
+        if typed_in is not None and problem is not None and problem.kind == "shape":
+            return failed(EXERCISE_BATCH_NORM, typed_in, tried=tried, hint="normalize the x given.")
         if problem is not None:
             hint = problem.hint
             if problem.kind == "nonfinite":
@@ -444,9 +523,12 @@ def check_batch_norm(batch_norm_train: Callable[..., Tensor]) -> Feedback:
             return failed(EXERCISE_BATCH_NORM, "your function changed its inputs in place.", tried=tried,
                           hint="write x_hat = (x - mean) / ..., a new tensor, not x -= mean.")
         if not _close(got, expected, atol=1e-4):
+            hint = _batch_norm_hint(x, gamma, beta, eps, got)
+            if hint is None and typed_in is not None:
+                return failed(EXERCISE_BATCH_NORM, typed_in, tried=tried, hint="normalize the x given.")
             return failed(EXERCISE_BATCH_NORM, "the values differ from nn.BatchNorm2d in training mode.", tried=tried,
                           expected=_fmt(expected), got=_fmt(got),
-                          hint=_batch_norm_hint(x, gamma, beta, eps, got)
+                          hint=hint
                           or "per channel: mean and biased variance over dims (0, 2, 3), then "
                              "gamma * (x - mean) / sqrt(variance + eps) + beta.")
     return passed(EXERCISE_BATCH_NORM, "per channel, over the batch and every position, with the biased variance: "
@@ -522,6 +604,9 @@ def check_compact_cnn(build_cnn: Callable[[], nn.Module], max_parameters: int = 
             return failed(EXERCISE_CNN, f"wrong output shape: expected ({batch}, 10), got {tuple(got.shape)}.",
                           tried=tried, hint=hint)
         outputs[batch] = got
+    if not all(bool(torch.isfinite(output).all()) for output in outputs.values()):
+        return failed(EXERCISE_CNN, "the model's scores contain NaN or infinity.", tried="model(images)",
+                      hint="build fresh layers and leave their weights as PyTorch initializes them.")
     count = sum(p.numel() for p in model.parameters())  # after the forward pass: lazy layers have a size now
     if count > max_parameters:
         return failed(EXERCISE_CNN, f"{count:,} parameters: more than {max_parameters:,}, a tenth of the MLP's "
