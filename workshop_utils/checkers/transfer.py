@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from .. import transfer
 from .core import AttemptError, Feedback, checker, failed, passed, run_attempt
+from .probes import fresh_seed, probe_generator, probe_label, probe_random, typed_in_message
 from .tensor_checks import describe, tensor_problem
 
 EXERCISE_NORMALIZE = "Exercise 06.1 (ImageNet normalization)"
@@ -83,6 +84,15 @@ _NORMALIZE_MISTAKES: list[tuple[Callable[[Tensor, Sequence[float], Sequence[floa
 ]
 
 
+def _normalize_probe(seed: int) -> tuple[str, Tensor, list[float], list[float]]:
+    rng = probe_random(seed)
+    shape = (rng.randint(1, 4), 3, rng.randint(2, 6), rng.randint(2, 6))
+    mean = [round(rng.uniform(0.3, 0.6), 3) for _ in range(3)]
+    std = [round(rng.uniform(0.15, 0.35), 3) for _ in range(3)]
+    images = torch.randint(0, 256, shape, dtype=torch.uint8, generator=probe_generator(seed))
+    return (f"{probe_label(seed)}: a uint8 batch of shape {shape}, mean {mean} and std {std}", images, mean, std)
+
+
 def _normalize_cases() -> list[tuple[str, Tensor, list[float], list[float]]]:
     generator = torch.Generator().manual_seed(6)
     imagenet_mean, imagenet_std = transfer.imagenet_normalization(BACKBONE)
@@ -108,11 +118,16 @@ def _same(got: Tensor, mistake: Callable, *args: Any) -> bool:
 def check_normalize_batch(normalize_batch: Callable[[Tensor, Sequence[float], Sequence[float]], Tensor]) -> Feedback:
     """``normalize_batch(images, mean, std)`` must turn a uint8 ``N x 3 x H x W`` batch into floats in [0, 1] and
     normalize each colour channel with the given mean and std, without changing ``images``."""
-    for description, images, mean, std in _normalize_cases():
+    earlier: list[tuple[str, Tensor]] = []
+    for description, images, mean, std in [*_normalize_cases(), _normalize_probe(fresh_seed())]:
         given = images.clone()
         tried = f"normalize_batch(images, mean={mean}, std={std}) for {description}"
         got = run_attempt(EXERCISE_NORMALIZE, normalize_batch, given, list(mean), list(std), tried=tried)
         expected = reference_normalize_batch(images, mean, std)
+        typed_in = typed_in_message(got, earlier)
+        if typed_in is not None:
+            return failed(EXERCISE_NORMALIZE, typed_in, tried=tried, hint="normalize the images given.")
+        earlier.append((description.split(",")[0], expected))
         problem = tensor_problem(got, expected)
         if problem is not None:
             hint = problem.hint
@@ -124,7 +139,7 @@ def check_normalize_batch(normalize_batch: Callable[[Tensor, Sequence[float], Se
         if not torch.equal(given, images):
             return failed(EXERCISE_NORMALIZE, "your function changed its input images in place.", tried=tried,
                           hint="compute a new tensor: images.float() / 255 makes a copy.")
-        got_float = got.detach().float()
+        got_float = got.detach().cpu().float()
         if not torch.allclose(got_float, expected, atol=1e-4):
             where = f"image 0, top-left pixel: {_fmt(expected[0, :, 0, 0])}"
             for mistake, message, hint in _NORMALIZE_MISTAKES:
@@ -183,8 +198,11 @@ def _contains_softmax(module: nn.Module) -> bool:
 def check_replace_head(replace_head: Callable[[nn.Module, int], nn.Module]) -> Feedback:
     """``replace_head(model, num_classes)`` must replace a ResNet's ``model.fc`` by a new ``nn.Linear`` from
     ``model.fc.in_features`` to ``num_classes`` outputs, keep every other (pretrained) weight, and return the model."""
+    seed = fresh_seed()
+    random_classes = probe_random(seed).choice([3, 5, 6, 9, 12, 20])
     cases = [("imagenet-shaped", 4, "a ResNet-18 with its 1000-class ImageNet head, num_classes=4"),
-             ("narrow", 7, "a narrower ResNet (256 features go into its 1000-class head), num_classes=7")]
+             ("narrow", 7, "a narrower ResNet (256 features go into its 1000-class head), num_classes=7"),
+             ("imagenet-shaped", random_classes, f"a ResNet-18, num_classes={random_classes} ({probe_label(seed)})")]
     for kind, num_classes, description in cases:
         model = _fresh(kind)
         features = model.fc.in_features
@@ -202,7 +220,7 @@ def check_replace_head(replace_head: Callable[[nn.Module, int], nn.Module]) -> F
                                          "computed, and your layer classifies those.", tried=tried,
                           hint="replace the last layer itself: model.fc = nn.Linear(model.fc.in_features, num_classes).")
         conv1 = getattr(result, "conv1", None)
-        if not isinstance(conv1, nn.Conv2d) or not torch.equal(conv1.weight.detach(), before):
+        if not isinstance(conv1, nn.Conv2d) or not torch.equal(conv1.weight.detach().cpu(), before):
             return failed(EXERCISE_HEAD, "the returned network does not keep the original weights: you built a new one, "
                                          "and the pretrained features would be lost.", tried=tried,
                           hint="change the model you are given, in place: model.fc = ..., then return model.")
@@ -216,8 +234,9 @@ def check_replace_head(replace_head: Callable[[nn.Module, int], nn.Module]) -> F
         if head.out_features != num_classes:
             if head.out_features == 1000:
                 message = "the head still has 1000 outputs (ImageNet's classes)."
-            elif kind == "narrow" and head.out_features == 4:
-                message = "the head has 4 outputs for num_classes=7: the number of classes is hard-coded."
+            elif head.out_features in (4, 7):
+                message = (f"the head has {head.out_features} outputs for num_classes={num_classes}: the number of "
+                           "classes is hard-coded.")
             else:
                 message = f"the head has {head.out_features} outputs, expected num_classes = {num_classes}."
             return failed(EXERCISE_HEAD, message, tried=tried, expected=f"nn.Linear({features}, {num_classes})",
@@ -231,8 +250,11 @@ def check_replace_head(replace_head: Callable[[nn.Module, int], nn.Module]) -> F
             return failed(EXERCISE_HEAD, message, tried=tried, expected=f"nn.Linear({features}, {num_classes})",
                           got=repr(head), hint="read the size from the old head: model.fc.in_features.")
         with torch.no_grad():
-            outputs = run_attempt(EXERCISE_HEAD, result.eval(), torch.randn(2, 3, 32, 32),
+            outputs = run_attempt(EXERCISE_HEAD, result.eval(), torch.randn(2, 3, 32, 32).to(conv1.weight.device),
                                   tried=tried + ", then model(a batch of 2 images of 32 x 32)")
+        if torch.is_tensor(outputs) and outputs.is_floating_point() and not bool(torch.isfinite(outputs).all()):
+            return failed(EXERCISE_HEAD, "the model's scores contain NaN or infinity.", tried=tried,
+                          hint="a new nn.Linear(model.fc.in_features, num_classes), with the weights PyTorch gives it.")
         if not torch.is_tensor(outputs) or tuple(outputs.shape) != (2, num_classes):
             return failed(EXERCISE_HEAD, "the model does not return one score per class.", tried=tried,
                           expected=f"shape (2, {num_classes})", got=describe(outputs),
@@ -276,8 +298,13 @@ def check_freeze_backbone(freeze_backbone: Callable[[nn.Module], Any]) -> Feedba
     model = _fresh("with-head")
     parameters = dict(model.named_parameters())
     tried = "freeze_backbone(model) for a ResNet-18 with a new 4-class head (model.fc)"
-    run_attempt(EXERCISE_FREEZE, freeze_backbone, model, tried=tried)
+    returned = run_attempt(EXERCISE_FREEZE, freeze_backbone, model, tried=tried)
     all_names = [name for name in parameters if not name.startswith("fc.")]
+    if isinstance(returned, nn.Module) and returned is not model and all(p.requires_grad for p in model.parameters()) \
+            and not all(p.requires_grad for p in returned.parameters()):
+        return failed(EXERCISE_FREEZE, "you froze a copy: the model you were given still trains everything, and that "
+                                       "is the one the next cells train.", tried=tried,
+                      hint="change the flags of model's own parameters (no copy.deepcopy, no new model).")
     backbone_trainable, head_frozen, backbone_count, head_count = _trainable(model)
     head_names = [name for name in parameters if name.startswith("fc.")]
     if any(parameter is not parameters.get(name) for name, parameter in model.named_parameters()):
@@ -339,7 +366,10 @@ def _learning_rates(optimizer: torch.optim.Optimizer) -> dict[int, float]:
 def check_fine_tuning_optimizer(fine_tuning_optimizer: Callable[[nn.Module, float, float], Any]) -> Feedback:
     """``fine_tuning_optimizer(model, backbone_lr, head_lr)`` must return an optimizer (Adam) over every parameter of
     a ResNet: the head ``model.fc`` at ``head_lr``, all the others at ``backbone_lr``."""
-    for backbone_lr, head_lr in ((1e-4, 1e-3), (3e-5, 3e-3)):
+    rng = probe_random(fresh_seed())
+    probe_backbone_lr = round(rng.uniform(1e-5, 9e-5), 7)
+    probe_rates = (probe_backbone_lr, round(probe_backbone_lr * rng.randint(5, 50), 7))
+    for backbone_lr, head_lr in ((1e-4, 1e-3), (3e-5, 3e-3), probe_rates):
         model = _fresh("with-head")
         tried = f"fine_tuning_optimizer(model, backbone_lr={backbone_lr:g}, head_lr={head_lr:g}) for a ResNet-18"
         try:
