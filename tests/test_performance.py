@@ -352,3 +352,62 @@ def test_script_runs_as_a_plain_script():
 
     done = subprocess.run([sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "--smoke" in done.stdout and "--rows" in done.stdout
+
+
+# -- the decoded cache's verdict, on a slow CPU and on a fast GPU -----------------------------------
+
+def pipeline_table(decode_speed, decode_wait, cached_speed, cached_wait):
+    return speed_table([row("png-workers-0", decode_speed, extra={"waiting_for_data": decode_wait}),
+                        row("png-workers-2", reason="not measured: only 2 CPU core(s)"),
+                        row("decoded-cache", cached_speed, extra={"waiting_for_data": cached_wait})])
+
+
+def test_the_cache_verdict_holds_on_a_slow_cpu_and_on_a_fast_gpu():
+    cpu = performance.judge_decoded_cache(pipeline_table(400.0, 0.85, 1500.0, 0.04))
+    assert cpu.holds and cpu.speedup == pytest.approx(3.75) and not cpu.still_data_bound
+    assert cpu.measured() == "3.8 times the images per second; waiting for data 85% of each epoch -> 4%"
+    # an H200: 73 times faster with the cache, yet the loop still waits for the DataLoader 61% of the time
+    gpu = performance.judge_decoded_cache(pipeline_table(700.0, 0.99, 73 * 700.0, 0.61))
+    assert 0.99 < 5 * 0.61  # the old rule (decoding waits 5 times as long) is false there
+    assert gpu.holds and gpu.speedup == pytest.approx(73) and gpu.still_data_bound
+
+
+@pytest.mark.parametrize("decode, cached, why", [
+    ((1000.0, 0.5), (1100.0, 0.2), "barely faster"),
+    ((1000.0, 0.5), (3000.0, 0.6), "waits more"),
+    ((1000.0, 0.9), (800.0, 0.1), "slower"),
+])
+def test_the_cache_verdict_fails_when_the_cache_does_not_help(decode, cached, why):
+    verdict = performance.judge_decoded_cache(pipeline_table(*decode, *cached))
+    assert not verdict.holds, why
+
+
+def test_the_cache_verdict_without_numbers_says_why():
+    table = speed_table([row("png-workers-0", reason="failed: OSError: broken file"),
+                         row("decoded-cache", 900.0, extra={"waiting_for_data": 0.1})])
+    verdict = performance.judge_decoded_cache(table)
+    assert not verdict.holds and "broken file" in verdict.measured()
+    no_waits = speed_table([row("png-workers-0", reason="failed"), row("decoded-cache", reason="failed")])
+    assert not performance.judge_decoded_cache(no_waits).holds
+    with pytest.raises(ValueError, match="no row 'decoded-cache'"):
+        performance.judge_decoded_cache(speed_table([row("png-workers-0", 10.0)]))
+
+
+# -- devices: Apple GPUs never get CUDA-only options; on CUDA every CUDA-only row is measured -------
+
+def test_on_an_apple_gpu_the_cuda_only_rows_give_their_reason_without_touching_it(tiny_data):
+    for key in CUDA_ONLY:  # pin_memory, GradScaler, cudnn flags: refused before anything is allocated
+        refused = performance.measure_row(key, tiny_data, TINY, torch.device("mps"))
+        assert refused.reason.startswith("needs CUDA: ") and refused.reason.endswith("(this run is on mps)"), refused
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: the CUDA-only rows measured for real")
+def test_on_cuda_every_cuda_only_row_gets_a_number(tiny_data):
+    keys = sorted(CUDA_ONLY | {"gpu"})
+    by_key = {r.key: r for r in run_speed_suite("cuda", smoke=True, config=TINY, data=tiny_data, rows=keys)}
+    fast_bf16 = torch.cuda.get_device_capability()[0] >= 8
+    for key in keys:
+        if key == "amp-bf16" and not fast_bf16:  # a T4: float16 only
+            assert "no fast bfloat16" in by_key[key].reason
+        else:
+            assert by_key[key].measured, by_key[key]

@@ -24,6 +24,13 @@ QUIET = {"live_plot": False, "progress": False}
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see tests/conftest.py
 
 
+@pytest.fixture(autouse=True)
+def train_on_the_cpu(monkeypatch):
+    """fit() without device= picks the best device; these tests check exact numbers of float32 training, so
+    they pin the CPU even on a GPU machine (where fit would train under autocast). CUDA has its own tests below."""
+    monkeypatch.setenv("WORKSHOP_DEVICE", "cpu")
+
+
 def blobs(n_per_class=40, seed=0):
     """Three well-separated 2-D clusters: an easy problem."""
     generator = torch.Generator().manual_seed(seed)
@@ -395,6 +402,42 @@ def test_bfloat16_counts_only_in_hardware(monkeypatch, capability, fast):
     # a T4 (7.5) emulates bfloat16, slowly, though torch.cuda.is_bf16_supported() says True there
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
     assert training.has_fast_bf16(torch.device("cuda")) is fast
+
+
+@pytest.mark.parametrize("gpu, capability, expected", [
+    ("T4", (7, 5), (True, torch.float16, True)),       # float16 tensor cores, bfloat16 only emulated
+    ("V100", (7, 0), (True, torch.float16, True)),
+    ("A100", (8, 0), (True, torch.bfloat16, False)),   # bfloat16 in hardware: no loss scaling needed
+    ("H100", (9, 0), (True, torch.bfloat16, False)),
+])
+def test_fit_picks_float16_with_a_scaler_on_a_t4_and_bfloat16_from_ampere_on(monkeypatch, gpu, capability, expected):
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)  # what a T4 answers too
+    choice = training.amp_for_device("auto", torch.device("cuda"))
+    assert (choice.enabled, choice.dtype, choice.use_scaler) == expected, gpu
+    assert training.amp_for_device(False, "cuda").enabled is False
+
+
+def test_cpu_and_mps_never_get_autocast_or_a_grad_scaler(monkeypatch):
+    def no_cuda_here(*args, **kwargs):
+        raise AssertionError("a CUDA-only query or option was used off CUDA")
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", no_cuda_here)
+    monkeypatch.setattr(training, "make_grad_scaler", no_cuda_here)
+    for device in ("cpu", "mps"):
+        choice = training.amp_for_device("auto", device)
+        assert (choice.enabled, choice.use_scaler) == (False, False) and "CUDA" in choice.reason
+        with pytest.raises(ValueError, match="only uses on CUDA"):
+            training.amp_for_device(True, device)
+    result = fit(small_model(), loaders()[0], epochs=1, device="cpu", **QUIET)  # "auto": no scaler made
+    assert not result.amp.enabled
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: the real capability query")
+def test_on_this_gpu_bfloat16_only_with_compute_capability_8_or_newer():
+    choice = training.amp_for_device("auto", "cuda")
+    major, _ = torch.cuda.get_device_capability()
+    assert choice.dtype == (torch.bfloat16 if major >= 8 else torch.float16) and choice.use_scaler == (major < 8)
 
 
 def test_resolve_device_keeps_a_gpu_model_where_it_is_and_otherwise_picks(monkeypatch):

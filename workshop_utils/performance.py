@@ -217,6 +217,73 @@ def markdown_speed_table(table: pd.DataFrame) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
+# What the input-pipeline rows show, on whatever device they ran on
+# --------------------------------------------------------------------------------------------------
+
+#: The cache must give at least this many times the images per second of decoding every epoch to count as
+#: "clearly faster": well above run-to-run noise, well below what decoding once gives on a CPU or a GPU.
+CACHE_MIN_SPEEDUP = 1.5
+#: A loop that waits for its data at least this share of an epoch is held up by the data, not the model.
+DATA_BOUND_WAIT = 0.5
+
+
+@dataclass(frozen=True)
+class CacheVerdict:
+    """What the decoded-cache row shows against decoding every epoch, in terms that hold on any device.
+
+    ``holds``: the cache trains clearly faster (``speedup`` >= the minimum) **and** the loop waits less for its
+    data (``wait_cached`` < ``wait_decoding``). How much less it waits depends on the device: on a CPU the
+    model's own arithmetic is slow, so the wait almost disappears; on a fast GPU an epoch takes so little
+    compute that even the cache's DataLoader (one item at a time, then collate) keeps the loop waiting
+    (``still_data_bound``). So the ratio is printed, never asserted. ``reason`` says why there is no verdict
+    when a row has no number.
+    """
+
+    holds: bool
+    speedup: float
+    wait_decoding: float
+    wait_cached: float
+    reason: str = ""
+
+    @property
+    def still_data_bound(self) -> bool:
+        """With the cache, the loop still waits for data most of the epoch (what a fast GPU shows)."""
+        return self.wait_cached >= DATA_BOUND_WAIT
+
+    def measured(self) -> str:
+        """The numbers behind the verdict, in one phrase."""
+        if self.reason:
+            return self.reason
+        return (f"{self.speedup:.1f} times the images per second; waiting for data {self.wait_decoding:.0%} of "
+                f"each epoch -> {self.wait_cached:.0%}")
+
+
+def judge_decoded_cache(table: pd.DataFrame, *, decoding: str = "png-workers-0", cached: str = "decoded-cache",
+                        min_speedup: float = CACHE_MIN_SPEEDUP) -> CacheVerdict:
+    """Does caching the decoded images beat decoding them every epoch, as measured in ``table``?
+
+    ``table`` is a :func:`speed_table` with the rows ``decoding`` and ``cached`` (both with a ``data wait``).
+    The verdict asks what holds on every device: clearly more images per second, and less waiting for data.
+    It never asks for a fixed ratio of the waits, which depends on how fast the device computes.
+    """
+    missing = [key for key in (decoding, cached) if key not in table.index]
+    if missing:
+        raise ValueError(f"the table has no row {missing[0]!r}: measure the input-pipeline rows first "
+                         f"(rows: {list(table.index)})")
+    if "data wait" not in table.columns:
+        return CacheVerdict(False, math.nan, math.nan, math.nan, "no data-wait column: neither row was measured")
+    speeds = table.loc[[decoding, cached], "images/s"].astype(float)
+    waits = table.loc[[decoding, cached], "data wait"].astype(float)
+    if speeds.isna().any() or waits.isna().any():
+        unmeasured = [key for key in (decoding, cached) if math.isnan(speeds[key]) or math.isnan(waits[key])]
+        notes = "; ".join(f"{key}: {table.loc[key, 'note'] or 'no number'}" for key in unmeasured)
+        return CacheVerdict(False, math.nan, math.nan, math.nan, f"not measured ({notes})")
+    speedup = speeds[cached] / speeds[decoding]
+    holds = bool(speedup >= min_speedup and waits[cached] < waits[decoding])
+    return CacheVerdict(holds, float(speedup), float(waits[decoding]), float(waits[cached]))
+
+
+# --------------------------------------------------------------------------------------------------
 # Timing
 # --------------------------------------------------------------------------------------------------
 
@@ -832,16 +899,19 @@ def measure_row(key: str, data: SpeedData, config: SuiteConfig, device: torch.de
     return row
 
 
-def run_speed_suite(device: torch.device | str, *, smoke: bool, rows: Iterable[str] | None = None,
+def run_speed_suite(device: torch.device | str, *, smoke: bool | None = None, rows: Iterable[str] | None = None,
                     config: SuiteConfig | None = None, data: SpeedData | None = None,
                     progress: Callable[[SpeedRow], Any] | None = None) -> list[SpeedRow]:
     """Measure the chosen ``rows`` (keys or groups; default all) on ``device``: one :class:`SpeedRow` each.
 
-    ``config`` defaults to :meth:`SuiteConfig.for_mode` (``smoke`` sizes, or full ones), ``data`` to
-    :func:`load_speed_data`. ``progress`` is called with each row as soon as it is measured.
+    ``config`` defaults to :meth:`SuiteConfig.for_mode` (``smoke`` sizes, or full ones; ``smoke=None``: the
+    ``WORKSHOP_SMOKE`` setting), ``data`` to :func:`load_speed_data`. ``smoke`` is not used when ``config`` is
+    given. ``progress`` is called with each row as soon as it is measured.
     """
     device = torch.device(device)
-    config = config if config is not None else SuiteConfig.for_mode(smoke, device)
+    if config is None:
+        from . import config as settings  # the module, not this function's ``config`` argument
+        config = SuiteConfig.for_mode(settings.smoke_mode() if smoke is None else smoke, device)
     keys = select_rows(rows)
     data = data if data is not None else load_speed_data(config)
     measured = []

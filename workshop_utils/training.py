@@ -105,6 +105,14 @@ def has_fast_bf16(device: torch.device) -> bool:
     return torch.cuda.get_device_capability(device)[0] >= 8
 
 
+def amp_for_device(amp: bool | str, device: torch.device | str) -> AmpChoice:
+    """:func:`choose_amp` for a real ``device``: on CUDA, bfloat16 only where the GPU has it in hardware
+    (:func:`has_fast_bf16`: Ampere and newer), float16 with a GradScaler elsewhere (a T4); off on CPU and MPS,
+    which so never get a GradScaler or any other CUDA-only option."""
+    device = torch.device(device)
+    return choose_amp(amp, device.type, device.type == "cuda" and has_fast_bf16(device))
+
+
 def autocast(amp: AmpChoice, device: torch.device):
     """The autocast context for ``amp`` on ``device``; a context that does nothing when AMP is off."""
     if not amp.enabled:
@@ -438,7 +446,7 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int,
                         early_stopping_patience=early_stopping_patience, checkpoint_path=checkpoint_path,
                         scheduler=scheduler)
     device = resolve_device(model, device)
-    amp_choice = choose_amp(amp, device.type, device.type == "cuda" and has_fast_bf16(device))
+    amp_choice = amp_for_device(amp, device)
     if seed is not None:
         seed_everything(seed)
     model.to(device)
