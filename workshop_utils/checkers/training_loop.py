@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from .core import Feedback, checker, failed, passed, run_attempt
+from .core import AttemptError, Feedback, checker, failed, passed, run_attempt
 
 EXERCISE_TRAIN = "Exercise 03.6 (one training epoch)"
 EXERCISE_EVALUATE = "Exercise 03.7 (evaluation)"
@@ -122,16 +122,18 @@ def _close(value: float, target: float) -> bool:
     return math.isclose(value, target, rel_tol=1e-5, abs_tol=1e-6)
 
 
-def _epoch_by_hand(model: nn.Module, dataset: TensorDataset, zero_grad: bool = True
+def _epoch_by_hand(model: nn.Module, dataset: TensorDataset, zero_grad: bool = True, softmax_first: bool = False
                    ) -> tuple[list[float], list[int], list[torch.Tensor]]:
-    """Replay one epoch (SGD, no shuffling): batch losses, batch sizes and the final parameters."""
+    """Replay one epoch (SGD, no shuffling): batch losses, batch sizes and the final parameters; optionally
+    with one of the classic bugs (no zero_grad, a softmax before the cross-entropy)."""
     optimizer = torch.optim.SGD(model.parameters(), lr=PROBE_LR)
     model.train()
     losses, sizes = [], []
     for inputs, labels in _loader(dataset):
         if zero_grad:
             optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(inputs), labels)
+        outputs = model(inputs)
+        loss = nn.functional.cross_entropy(torch.softmax(outputs, dim=1) if softmax_first else outputs, labels)
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
@@ -144,8 +146,18 @@ def _as_number(exercise: str, value: Any, what: str, tried: str) -> tuple[float,
     notes: list[str] = []
     if value is None:
         return failed(exercise, f"{what} is None.", tried=tried, hint="end the function with a return statement.")
+    if type(value).__module__ == "numpy" and hasattr(value, "shape"):  # a NumPy array or scalar
+        if value.size != 1:
+            return failed(exercise, f"{what} is a NumPy array of {value.size} numbers; it should be one number.",
+                          tried=tried, got=f"shape {tuple(value.shape)}",
+                          hint="add up loss.item() * len(labels) over the batches and divide by the number of "
+                               "examples: one Python number, not the list of batch losses.")
+        value = value.reshape(-1)[0].item()
+    if isinstance(value, (list, tuple, dict, set)):
+        return failed(exercise, f"{what} is a {type(value).__name__}; it should be one number.", tried=tried,
+                      hint="return one number: the total over the batches divided by the number of examples.")
     if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
+        if value.numel() != 1 or value.is_complex():
             return failed(exercise, f"{what} is a tensor of {value.numel()} numbers; it should be one number.",
                           tried=tried, got=f"shape {tuple(value.shape)}",
                           hint="add up batch losses with loss.item(), then divide by the number of examples.")
@@ -155,7 +167,10 @@ def _as_number(exercise: str, value: Any, what: str, tried: str) -> tuple[float,
         value = value.detach().item()
     if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
         return failed(exercise, f"{what} should be a number.", tried=tried, got=f"a {type(value).__name__}")
-    value = float(value)
+    try:
+        value = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return failed(exercise, f"{what} should be a number.", tried=tried, got=f"a {type(value).__name__}")
     if not math.isfinite(value):
         return failed(exercise, f"{what} is {value}.", tried=tried,
                       hint="a NaN or infinite loss: check the division (by the number of examples, not 0).")
@@ -178,6 +193,10 @@ def check_train_one_epoch(train_one_epoch: Callable[..., float]) -> Feedback:
     start = _parameters(model)
     losses, sizes, after = _epoch_by_hand(copy.deepcopy(model), dataset)
     _, _, after_without_zero_grad = _epoch_by_hand(copy.deepcopy(model), dataset, zero_grad=False)
+    _, _, after_softmax_without_zero_grad = _epoch_by_hand(copy.deepcopy(model), dataset, zero_grad=False,
+                                                           softmax_first=True)
+    _, _, after_softmax = _epoch_by_hand(copy.deepcopy(model), dataset, softmax_first=True)
+    model.eval()  # as evaluate() leaves it: train_one_epoch must switch it back
     optimizer = torch.optim.SGD(model.parameters(), lr=PROBE_LR)
     result = run_attempt(EXERCISE_TRAIN, train_one_epoch, model, _loader(dataset), nn.CrossEntropyLoss(), optimizer,
                          tried=tried)
@@ -194,16 +213,26 @@ def check_train_one_epoch(train_one_epoch: Callable[..., float]) -> Feedback:
     if len(calls) == 0:
         return failed(EXERCISE_TRAIN, "the model was never called.", tried=tried,
                       hint="loop over the loader: for inputs, labels in loader: ... outputs = model(inputs) ...")
+    if not all(training for _, training in calls):
+        return failed(EXERCISE_TRAIN, "the model trained in evaluation mode: dropout and batch norm would "
+                                      "behave as at test time.",
+                      tried=tried + ", the model left in eval mode (as evaluate() leaves it)",
+                      hint="call model.train() at the start of train_one_epoch.")
     if _same(student_after, start):
         return failed(EXERCISE_TRAIN, "the model's parameters did not change.", tried=tried,
                       hint="per batch, in this order: optimizer.zero_grad(), forward, loss, loss.backward(), "
                            "optimizer.step(). (zero_grad between backward and step wipes the gradients.)")
     if not _same(student_after, after):
-        if _same(student_after, after_without_zero_grad):
+        if _same(student_after, after_without_zero_grad) or _same(student_after, after_softmax_without_zero_grad):
             return failed(EXERCISE_TRAIN, "gradients pile up from batch to batch: optimizer.zero_grad() is missing.",
                           tried=tried, expected="each step uses its own batch's gradient",
                           got="the parameters of a loop without zero_grad()",
                           hint="loss.backward() adds to .grad; call optimizer.zero_grad() before it, every batch.")
+        if _same(student_after, after_softmax):
+            return failed(EXERCISE_TRAIN, "the loss was computed on probabilities: a softmax before the "
+                                          "cross-entropy.", tried=tried,
+                          hint="nn.CrossEntropyLoss takes the raw scores (logits) and applies the (log-)softmax "
+                               "itself: loss_fn(outputs, labels), without torch.softmax.")
         if len(calls) != len(sizes):
             return failed(EXERCISE_TRAIN, f"the model ran {len(calls)} forward passes for {len(sizes)} batches.",
                           tried=tried, hint="one forward pass, one backward pass and one optimizer step per batch.")
@@ -271,7 +300,14 @@ def check_evaluate(evaluate: Callable[..., tuple[float, float]]) -> Feedback:
     model.train()  # as train_one_epoch leaves it: evaluate must switch to eval mode itself
     reference_copy = copy.deepcopy(model)
     start = _parameters(model)
-    result = run_attempt(EXERCISE_EVALUATE, evaluate, model, _loader(dataset), nn.CrossEntropyLoss(), tried=tried)
+    try:
+        result = run_attempt(EXERCISE_EVALUATE, evaluate, model, _loader(dataset), nn.CrossEntropyLoss(), tried=tried)
+    except AttemptError as error:
+        if "must match the size" in error.feedback.message:
+            error.feedback.hint = ("outputs has shape (batch, classes): the predicted class of each example is "
+                                   "outputs.argmax(dim=1), one per example, to compare with labels (dim=0 would "
+                                   "give one index per class).")
+        raise
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         return failed(EXERCISE_EVALUATE, "evaluate must return a pair: (mean loss, accuracy).", tried=tried,
                       got=repr(result) if not isinstance(result, torch.Tensor) else f"a tensor {tuple(result.shape)}",
@@ -320,6 +356,7 @@ def check_evaluate(evaluate: Callable[..., tuple[float, float]]) -> Feedback:
             "32. Add loss.item() * len(labels), then divide by the number of examples.": sum(losses) / len(losses),
             "the sum of the batch losses: divide by the number of examples.": sum(losses),
             "the total loss over all examples: divide it by the number of examples.": expected_loss * total,
+            "the last batch's loss only: add up every batch's loss (times its size) inside the loop.": losses[-1],
         }
         hint = next((f"you returned {mistake}" for mistake, value in mistakes.items() if _close(loss, value)),
                     "add loss.item() * len(labels) per batch and divide by the number of examples.")
