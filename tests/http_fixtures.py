@@ -26,8 +26,10 @@ class Reply:
     """One scripted answer.
 
     ``declared_length`` is the Content-Length sent (default: the body's length; larger = truncated
-    body). With ``stall_after`` set, that many bytes are sent, then the server waits
-    ``stall_seconds`` before sending the rest.
+    body; ``NO_LENGTH``: no Content-Length header, the body ends when the connection closes). With
+    ``stall_after`` set, that many bytes are sent, then the server waits ``stall_seconds`` before
+    sending the rest. With ``trickle_seconds`` set, the body is sent one byte at a time, that many
+    seconds apart (each pause shorter than the client's timeout, so only an overall deadline stops it).
     """
 
     status: int = 200
@@ -35,6 +37,10 @@ class Reply:
     declared_length: int | None = None
     stall_after: int | None = None
     stall_seconds: float = 0.0
+    trickle_seconds: float | None = None
+
+
+NO_LENGTH = -1
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -46,9 +52,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         try:
             self.send_response(reply.status)
             length = len(reply.body) if reply.declared_length is None else reply.declared_length
-            self.send_header("Content-Length", str(length))
+            if length != NO_LENGTH:
+                self.send_header("Content-Length", str(length))
             self.send_header("Content-Type", "application/octet-stream")
             self.end_headers()
+            if reply.trickle_seconds is not None:
+                for index in range(len(reply.body)):
+                    self.wfile.write(reply.body[index:index + 1])
+                    self.wfile.flush()
+                    if self.server.stopping.wait(reply.trickle_seconds):
+                        return
+                return
             if reply.stall_after is None:
                 self.wfile.write(reply.body)
                 return
@@ -153,6 +167,67 @@ def small_road_signs(monkeypatch) -> int:
     layout = tuple(dataclasses.replace(rule, count=count) for rule in manifest.ROAD_SIGNS.expected_layout)
     monkeypatch.setitem(manifest.DATASETS, "road-signs", dataclasses.replace(manifest.ROAD_SIGNS, expected_layout=layout))
     return count
+
+
+@pytest.fixture
+def read_only(monkeypatch):
+    """``read_only(folder)`` makes ``folder`` and everything below it read-only for this process.
+
+    Tests may run as root, which ignores file modes (chmod), so the OS calls that write are wrapped
+    instead: ``os.open`` with a write flag (which ``tempfile`` and ``Path.touch`` use), ``open``/``io.open``
+    in a write mode, ``os.mkdir``, ``os.rename``/``os.replace``, ``os.unlink``/``os.remove``, ``os.rmdir``,
+    ``os.link`` and ``os.chmod`` on a path inside ``folder`` raise PermissionError(EACCES), as they do
+    for a non-root user in a read-only folder. Reading is untouched.
+    """
+    import builtins
+    import errno
+    import io
+    import os
+
+    roots: list[Path] = []
+
+    def inside(path) -> bool:
+        if isinstance(path, int):
+            return False
+        resolved = Path(os.path.abspath(os.fsdecode(path)))
+        return any(resolved == root or root in resolved.parents for root in roots)
+
+    def deny(path):
+        raise PermissionError(errno.EACCES, "Permission denied (read-only test folder)", os.fsdecode(path))
+
+    def guard(function, *, paths=1):
+        def guarded(*args, **kwargs):
+            for path in args[:paths]:
+                if inside(path):
+                    deny(path)
+            return function(*args, **kwargs)
+        return guarded
+
+    real_os_open, real_open = os.open, builtins.open
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+    def os_open(path, flags, *args, **kwargs):
+        if flags & write_flags and kwargs.get("dir_fd") is None and inside(path):
+            deny(path)
+        return real_os_open(path, flags, *args, **kwargs)
+
+    def open_(file, mode="r", *args, **kwargs):
+        if any(letter in mode for letter in "wax+") and inside(file):
+            deny(file)
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", os_open)
+    monkeypatch.setattr(builtins, "open", open_)
+    monkeypatch.setattr(io, "open", open_)
+    for name, paths in (("mkdir", 1), ("rename", 2), ("replace", 2), ("unlink", 1), ("remove", 1), ("rmdir", 1),
+                        ("link", 2), ("chmod", 1)):
+        monkeypatch.setattr(os, name, guard(getattr(os, name), paths=paths))
+
+    def make_read_only(folder: Path) -> Path:
+        roots.append(Path(os.path.abspath(folder)))
+        return folder
+
+    return make_read_only
 
 
 def files_under(folder: Path) -> list[str]:

@@ -243,6 +243,7 @@ def test_offline_mode_uses_only_the_cache(download_env, http_server, monkeypatch
     assert http_server.requests == []
 
     cached = download_env / "toy" / "toy.bin"
+    cached.parent.mkdir(parents=True)  # looking offline created nothing
     cached.write_bytes(PAYLOAD)
     assert download.fetch_file("toy", "toy.bin", progress=False) == cached
     assert http_server.requests == []

@@ -276,6 +276,15 @@ def _cmd_serve(args: argparse.Namespace, names: list[str]) -> int:
 # Command line
 # --------------------------------------------------------------------------------------------------
 
+def _port(text: str) -> int:
+    """argparse type of --port: a whole number from 0 to 65535, else a usage error saying so."""
+    if not text.strip().isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port: give a whole number from 1 to 65535 "
+                                         "(e.g. --port 8000; ports below 1024 need administrator rights; "
+                                         "0 picks a free one)")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``data_download.py``."""
     # The global options are accepted before and after the command (SUPPRESS keeps a later
@@ -305,7 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     verifying.set_defaults(handler=_cmd_verify, default_names=downloadable_names())
 
     serving = commands.add_parser("serve", parents=[shared], help="serve the cache over HTTP as a room mirror")
-    serving.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    serving.add_argument("--port", type=_port, default=8000,
+                         help="TCP port, 1 to 65535 (default 8000; 0: any free port)")
     serving.add_argument("--bind", default="127.0.0.1",
                          help="address to listen on (default 127.0.0.1; 0.0.0.0 for the whole room)")
     serving.set_defaults(handler=_cmd_serve, names=[], default_names=downloadable_names())

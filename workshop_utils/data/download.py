@@ -23,6 +23,7 @@ often as a 503), cannot check a truncated body against ``Content-Length`` and do
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import http.client
@@ -50,6 +51,17 @@ from tqdm.auto import tqdm
 
 #: Seconds to wait for a connection or for the next bytes of a response.
 TIMEOUT_SECONDS: float = 30.0
+#: Every download from one URL must finish within ``DEADLINE_BASE_SECONDS + size / MIN_BYTES_PER_SECOND``
+#: (the manifest's size): a server trickling a few bytes at a time fails in bounded time, not never.
+DEADLINE_BASE_SECONDS: float = 120.0
+MIN_BYTES_PER_SECOND: float = 20_000.0
+#: When the manifest's size is an estimate, a body may be at most this factor larger (plus SIZE_SLACK_BYTES).
+SIZE_TOLERANCE: float = 2.0
+SIZE_SLACK_BYTES: int = 16 << 20
+#: Archives may expand at most this much (total uncompressed / archive size) and to at most
+#: MAX_EXTRACTED_BYTES: a "zip bomb" of a few kB that expands to terabytes is refused before writing.
+MAX_COMPRESSION_RATIO: float = 100.0
+MAX_EXTRACTED_BYTES: int = 20 << 30
 #: Pauses between the tries of one URL: 3 retries after 1 s, 2 s and 4 s (4 tries in all).
 RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0)
 #: HTTP statuses worth retrying: the server may answer differently a moment later.
@@ -68,7 +80,11 @@ class DataUnavailable(RuntimeError):
 
 
 class UnsafeArchive(DataUnavailable):
-    """An archive holds a member that would land outside the extraction folder."""
+    """An archive holds a member that would land outside the extraction folder, or expands absurdly."""
+
+
+class DiskFull(DataUnavailable):
+    """The cache's disk filled up (or would): the files already there, the archive included, are kept."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -126,6 +142,21 @@ def _cache_folder(info: DatasetInfo) -> Path:
     return dataset_dir(info.name)
 
 
+def _readable_folder(info: DatasetInfo) -> Path:
+    """Where ``info``'s files are looked for: the cache folder, neither created nor required writable, so
+    that a read-only cache (a lab's shared folder, a JupyterHub volume) that holds the data is used as is."""
+    if info.kind == "weights":
+        return torch_checkpoints_dir()
+    _check_folder_name(info.name)
+    return config.data_dir() / info.name
+
+
+def _folder_in_the_way(path: Path, dataset: str) -> DataUnavailable:
+    return DataUnavailable(
+        f"{path} is a folder, but the cache keeps the file {path.name} of {dataset} there. Move or delete that "
+        f"folder (e.g. `rm -r \"{path}\"` if it holds nothing you need), then run again.")
+
+
 # --------------------------------------------------------------------------------------------------
 # Checksums
 # --------------------------------------------------------------------------------------------------
@@ -167,6 +198,8 @@ def file_digest(path: Path, known_hash: str) -> str:
 
 def verify_file(path: Path, remote: RemoteFile) -> str | None:
     """None when ``path`` is ``remote``'s file (exact size if known, checksum if known), else why not."""
+    if path.is_dir():
+        return "a folder is where the file should be"
     if not path.is_file():
         return "missing"
     size = path.stat().st_size
@@ -313,15 +346,29 @@ def _remove_stale_partials(target: Path) -> None:
             pass  # another process may be cleaning up too
 
 
+def max_download_bytes(remote: RemoteFile) -> int:
+    """The most bytes a download of ``remote`` may have: its size when exact, else a margin over the estimate."""
+    if remote.size_exact:
+        return remote.size
+    return int(remote.size * SIZE_TOLERANCE) + SIZE_SLACK_BYTES
+
+
+def download_deadline(remote: RemoteFile) -> float:
+    """Seconds one download of ``remote`` may take in all, however the bytes trickle in."""
+    return DEADLINE_BASE_SECONDS + remote.size / MIN_BYTES_PER_SECOND
+
+
 def _download_once(url: str, target: Path, remote: RemoteFile, *, timeout: float, progress: bool,
                    label: str) -> int:
     """Download ``url`` to ``target`` through a temporary file; return the byte count.
 
-    Raises _TransferFailed (network, truncation, wrong bytes) or DataUnavailable (cannot write).
-    Whatever happens, no temporary file is left behind.
+    Raises _TransferFailed (network, truncation, wrong bytes, too large, too slow) or DataUnavailable
+    (cannot write). Whatever happens, no temporary file is left behind.
     """
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     partial: Path | None = None
+    started = time.monotonic()
+    deadline, cap = download_deadline(remote), max_download_bytes(remote)
     try:
         try:
             response = urllib.request.urlopen(request, timeout=timeout)
@@ -332,6 +379,10 @@ def _download_once(url: str, target: Path, remote: RemoteFile, *, timeout: float
         with response:
             declared = response.headers.get("Content-Length")
             expected_length = int(declared) if declared and declared.isdigit() else None
+            if expected_length is not None and expected_length > cap:
+                raise _TransferFailed(f"the server announces {expected_length:,} bytes, but the file has "
+                                      f"{'' if remote.size_exact else 'about '}{remote.size:,}: not this file "
+                                      f"(refused without downloading)", retryable=False)
             descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
             partial = Path(name)
             hasher = _new_hasher(remote.known_hash) if remote.known_hash else None
@@ -342,18 +393,29 @@ def _download_once(url: str, target: Path, remote: RemoteFile, *, timeout: float
             ) as bar:
                 while True:
                     try:
-                        chunk = response.read(CHUNK_SIZE)
+                        # read1: at most one read from the socket, so the deadline is checked between them
+                        chunk = response.read1(CHUNK_SIZE)
                     except (OSError, http.client.HTTPException) as error:
                         raise _describe_network_error(error, timeout) from error
                     if not chunk:
                         break
+                    if received + len(chunk) > cap:
+                        raise _TransferFailed(f"the server sent more than the {cap:,} bytes this file can have: "
+                                              f"not this file (stopped reading)", retryable=False)
                     try:
                         output.write(chunk)
                     except OSError as error:
+                        full = " (disk full)" if error.errno == errno.ENOSPC else ""
                         raise DataUnavailable(
-                            f"Could not write {partial}: {error.strerror or error}. Free some disk space "
+                            f"Could not write {partial}{full}: {error.strerror or error}. Free some disk space "
                             f"or set WORKSHOP_DATA_DIR to a folder on a disk with room for "
                             f"{_human_size(remote.size)}.") from error
+                    elapsed = time.monotonic() - started
+                    if elapsed > deadline:
+                        raise _TransferFailed(
+                            f"too slow: {received + len(chunk):,} of {remote.size:,} bytes after {elapsed:.0f} s "
+                            f"(the limit for this file is {deadline:.0f} s); try the room mirror (WORKSHOP_MIRROR) "
+                            f"or another network", retryable=False)
                     if hasher is not None:
                         hasher.update(chunk)
                     received += len(chunk)
@@ -438,7 +500,9 @@ def _fetch_file(dataset: str, filename: str, *, progress: bool, timeout: float |
     info = get_dataset_info(dataset)
     remote = info.file(filename)
     label = f"{dataset}/{filename}"
-    target = _cache_folder(info) / filename
+    target = _readable_folder(info) / filename  # a verified copy is used even where nothing can be written
+    if target.is_dir():
+        raise _folder_in_the_way(target, dataset)
     if target.is_file():
         problem = verify_file(target, remote)
         if problem is None:
@@ -446,11 +510,17 @@ def _fetch_file(dataset: str, filename: str, *, progress: bool, timeout: float |
                  f"{label}: cached (upstream publishes no checksum)")
             return target
         _say(f"{label}: the cached copy is corrupt ({problem}); deleting it and fetching it again")
-        target.unlink(missing_ok=True)  # another process may have deleted it too
+        try:
+            target.unlink(missing_ok=True)  # another process may have deleted it too
+        except OSError as error:
+            raise DataUnavailable(f"{target} is corrupt ({problem}) and cannot be deleted ({error.strerror}): "
+                                  "ask whoever manages that folder to replace it, or set WORKSHOP_DATA_DIR to a "
+                                  "folder you can write to.") from error
     attempts = list(earlier or [])
     if config.offline():
         raise _unavailable(dataset, filename, f"WORKSHOP_OFFLINE=1 and it is not in the cache ({target})",
                            attempts, target)
+    target = _cache_folder(info) / filename  # downloading needs a folder that can be written
     source, size = _download(
         dataset, remote, target,
         timeout=TIMEOUT_SECONDS if timeout is None else timeout,
@@ -490,7 +560,7 @@ def fetch_dataset(name: str, *, progress: bool = True) -> Path:
         return fetch_weights(name, progress=progress).parent
     if info.expected_layout:
         return _fetch_checked_layout(info, progress=progress)
-    folder = dataset_dir(name)
+    folder = _readable_folder(info)
     for remote in info.files:
         path = fetch_file(name, remote.name, progress=progress)
         if remote.is_archive:
@@ -547,6 +617,29 @@ def _check_tar(archive: tarfile.TarFile, path: Path) -> None:
             raise UnsafeArchive(f"refusing to extract {path}: member {member.name!r}: {problem}")
 
 
+def _check_expansion(archive_path: Path, total: int, parent: Path) -> None:
+    """UnsafeArchive when the members' declared sizes add up to a zip bomb; DiskFull when they do not fit.
+
+    The declared sizes bound what is written: zipfile stops each member at its declared size (and then
+    fails its CRC check), and a tar member's size is the exact number of bytes stored.
+    """
+    packed = max(archive_path.stat().st_size, 1)
+    if total > MAX_EXTRACTED_BYTES or total > MAX_COMPRESSION_RATIO * packed + (1 << 20):
+        raise UnsafeArchive(f"refusing to extract {archive_path}: it would expand from {_human_size(packed)} to "
+                            f"{_human_size(total)} (more than {MAX_COMPRESSION_RATIO:g} times, or over "
+                            f"{_human_size(MAX_EXTRACTED_BYTES)}): a damaged or malicious archive (a 'zip bomb'), "
+                            "not the data set. Delete it and fetch it again.")
+    free = shutil.disk_usage(parent).free
+    if total > free:
+        raise _disk_full(archive_path, parent, f"{_human_size(total)} needed, {_human_size(free)} free")
+
+
+def _disk_full(archive_path: Path, parent: Path, detail: str) -> DiskFull:
+    return DiskFull(f"disk full: cannot extract {archive_path.name} into {parent} ({detail}). The archive is intact "
+                    f"and kept in {archive_path.parent}. Free some disk space and run again, or set "
+                    "WORKSHOP_DATA_DIR to a folder on a larger disk (and copy the archive there).")
+
+
 def _extract_to_staging(archive_path: Path, parent: Path) -> Path:
     """Extract ``archive_path`` into a new hidden folder in ``parent``; remove it on any failure."""
     staging = Path(tempfile.mkdtemp(prefix=f".{archive_path.name}.extract-", dir=parent))
@@ -555,10 +648,13 @@ def _extract_to_staging(archive_path: Path, parent: Path) -> Path:
         if zipfile.is_zipfile(archive_path):
             with zipfile.ZipFile(archive_path) as archive:
                 _check_zip(archive)
+                _check_expansion(archive_path, sum(info.file_size for info in archive.infolist()), parent)
                 archive.extractall(staging)
         elif tarfile.is_tarfile(archive_path):
             with tarfile.open(archive_path) as archive:
                 _check_tar(archive, archive_path)
+                _check_expansion(archive_path, sum(member.size for member in archive.getmembers()
+                                                   if member.isfile()), parent)
                 if hasattr(tarfile, "data_filter"):  # Python >= 3.12 and security backports
                     archive.extractall(staging, filter="data")
                 else:
@@ -568,6 +664,12 @@ def _extract_to_staging(archive_path: Path, parent: Path) -> Path:
                                   f"delete it and fetch it again")
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            raise _disk_full(archive_path, parent, "the disk filled up while extracting") from error
+        if isinstance(error, OSError) and error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise DataUnavailable(f"could not extract {archive_path} into {parent}: {error.strerror}. Set "
+                                  "WORKSHOP_DATA_DIR to a folder you can write to, or fix its permissions. "
+                                  "The archive is kept.") from error
         if isinstance(error, (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError)):
             raise DataUnavailable(f"could not extract {archive_path}: {error}. If the archive is corrupt, "
                                   f"delete it and fetch it again.") from error
@@ -576,17 +678,28 @@ def _extract_to_staging(archive_path: Path, parent: Path) -> Path:
 
 
 def _merge_into(source: Path, destination: Path) -> None:
-    """Move the content of ``source`` into ``destination`` (renames; folders merged, files replaced)."""
+    """Move the content of ``source`` into ``destination`` (renames; folders merged, files replaced).
+
+    Safe against another process merging the same archive at the same moment: a folder is renamed
+    into place only while nothing is there; when the other process got there first (ENOTEMPTY,
+    EEXIST), the two are merged instead of failing.
+    """
     if not destination.exists():
-        os.replace(source, destination)
-        return
+        try:
+            os.replace(source, destination)
+            return
+        except OSError as error:
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise  # else: another process put it there meanwhile; merge into theirs
     for entry in list(source.iterdir()):
         target = destination / entry.name
-        if entry.is_dir() and not entry.is_symlink() and target.is_dir() and not target.is_symlink():
+        if entry.is_dir() and not entry.is_symlink():
+            if target.is_symlink() or (target.exists() and not target.is_dir()):
+                target.unlink()
             _merge_into(entry, target)
         else:
             if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
+                shutil.rmtree(target, ignore_errors=True)  # another process may be removing it too
             os.replace(entry, target)
 
 
@@ -613,6 +726,7 @@ def _extract_once(archive: Path, destination: Path) -> None:
     stamp = f"{archive.stat().st_size}:{archive.stat().st_mtime_ns}"
     if marker.is_file() and marker.read_text().strip() == stamp:
         return
+    _ensure_writable_dir(destination, "WORKSHOP_DATA_DIR")
     _say(f"{destination.name}/{archive.name}: extracting")
     extract_archive(archive, destination)
     marker.write_text(stamp + "\n")
@@ -708,10 +822,11 @@ def _install_from_archive(info: DatasetInfo, archive: Path, destination: Path) -
 
 
 def _fetch_checked_layout(info: DatasetInfo, *, progress: bool) -> Path:
-    destination = dataset_dir(info.name)
-    if not check_layout(info, destination):
+    destination = _readable_folder(info)
+    if not check_layout(info, destination):  # a read-only cache holding the data is fine
         _say(f"{info.name}: {_layout_summary(info)} in {destination} (cached)")
         return destination
+    destination = dataset_dir(info.name)  # from here on it is written: created, and writable
     earlier: list[_Attempt] = []
     if _kagglehub_usable(info):
         try:
@@ -729,6 +844,8 @@ def _fetch_checked_layout(info: DatasetInfo, *, progress: bool) -> Path:
         archive = _fetch_file(info.name, archive_file.name, progress=progress, earlier=earlier)
         try:
             _install_from_archive(info, archive, destination)
+        except DiskFull:
+            raise  # the archive is fine and kept: only space is missing
         except DataUnavailable as error:
             # No checksum exists for this archive: the structural check is what rejects a bad one.
             archive.unlink(missing_ok=True)
@@ -863,6 +980,9 @@ def cache_status(name: str, *, verify: bool = True) -> DatasetStatus:
 
 def _file_status(dataset: str, remote: RemoteFile, path: Path, *, verify: bool,
                  content_checked: bool) -> FileStatus:
+    if path.is_dir():
+        return FileStatus(remote.name, path, "corrupt", None, "a folder is where the file should be: move or "
+                                                             "delete it")
     if path.is_file():
         size = path.stat().st_size
         if remote.known_hash is None:

@@ -35,7 +35,7 @@ from torch.utils.data import Dataset, TensorDataset
 
 from .. import config
 from .banner import announce_smoke, announce_standin
-from .download import DataUnavailable, dataset_dir, fetch_dataset, fetch_file
+from .download import DataUnavailable, fetch_dataset, fetch_file
 from .idx import IdxFormatError, decompressed_bytes, parse_idx_bytes, read_idx
 from .manifest import DEBIAN_FASHION_MNIST_DIR, get_dataset_info
 from .standins import (
@@ -162,7 +162,7 @@ def _cached_or_downloaded_arrays(*, allow_download: bool, progress: bool) -> tup
     Without ``allow_download`` it refuses to start when a file is missing from the cache (so that the
     Debian copy is tried before the network); ``fetch_file`` still replaces a corrupt cached file.
     """
-    folder = dataset_dir("fashion-mnist")
+    folder = config.data_dir() / "fashion-mnist"  # only looked at: a read-only cache with the files is fine
     names = list(FASHION_MNIST_FILES.values())
     missing = [name for name in names if not (folder / name).is_file()]
     if not allow_download and missing:
