@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..activations import autograd_derivative
-from .core import Feedback, checker, failed, passed, run_attempt
+from .core import Feedback, checker, failed, passed, probe_seed, run_attempt
+from .forbidden import AUTOGRAD, attempt_forbidding
 from .tensor_checks import tensor_problem, worst_point
 
 EXERCISE = "Exercise 03.2 (activation derivatives)"
@@ -25,12 +26,15 @@ def _inputs() -> Tensor:
 
 
 def _check_one(label: str, attempt: Callable[..., Any], reference: Callable[[Tensor], Tensor], x: Tensor,
-               *extra: Any) -> Feedback | None:
+               *extra: Any, probe: str = "") -> Feedback | None:
     """None when ``attempt(x, *extra)`` equals autograd's derivative of ``reference`` at every x."""
     call = f"{label}(x{''.join(f', {value!r}' for value in extra)})"
-    tried = f"{call} with x = {_summary(x)}"
+    tried = f"{probe}{call} with x = {_summary(x)}"
     given = x.clone()  # the attendee's copy: we check below that it was not changed in place
-    got = run_attempt(EXERCISE, attempt, given, *extra, tried=tried)
+    got = attempt_forbidding(EXERCISE, AUTOGRAD, attempt, given, *extra, tried=tried,
+                             why="this exercise is the derivative by hand, without autograd; autograd's is what "
+                                 "the checker compares with.",
+                             hint="write the closed form with torch.tanh, torch.exp and torch.where.")
     expected = autograd_derivative(reference, x)
     problem = tensor_problem(got, expected)
     if problem is not None:
@@ -88,5 +92,24 @@ def check_activation_derivatives(tanh_derivative: Callable[[Tensor], Tensor],
             feedback.hint = "your answer is the same for alpha = 0.5 and alpha = 1: use the alpha argument."
     if feedback is not None:
         return feedback
+    at_zero = torch.tensor([-1.0, 0.0, 1.0])
+    tried = "elu_derivative(x, 0.5) with x = [-1, 0, 1]: the exercise asks for slope 1 at x = 0"
+    got = run_attempt(EXERCISE, elu_derivative, at_zero.clone(), 0.5, tried=tried)
+    if torch.is_tensor(got) and got.shape == at_zero.shape and abs(float(got[1]) - 1.0) > 1e-5:
+        return failed(EXERCISE, f"elu_derivative(x, 0.5) at x = 0 is {float(got[1]):.4g}; the exercise fixes the "
+                                "slope at 0 to 1.", tried=tried, expected="1 at x = 0",
+                      hint="put x = 0 on the positive side: torch.where(x >= 0, 1.0, alpha * torch.exp(...)).")
+    seed = probe_seed()
+    generator = torch.Generator().manual_seed(seed)
+    probe_x = torch.randn(25, generator=generator) * 4
+    probe_x = probe_x[probe_x != 0]
+    alpha = round(0.2 + 1.8 * float(torch.rand((), generator=generator)), 2)
+    probe = f"a random probe (seed {seed}): "
+    for label, attempt, reference, extra in (
+            ("tanh_derivative", tanh_derivative, torch.tanh, ()),
+            ("elu_derivative", elu_derivative, lambda t: F.elu(t, alpha=alpha), (alpha,))):
+        feedback = _check_one(label, attempt, reference, probe_x, *extra, probe=probe)
+        if feedback is not None:
+            return feedback
     return passed(EXERCISE, "both derivatives match autograd everywhere, including 0 and ±100. "
                             "Note how tiny tanh'(x) is for |x| > 5: that is saturation.")
