@@ -286,3 +286,24 @@ def test_two_processes_extracting_the_same_tar_at_once_do_not_collide(download_e
 
     assert other_process_ran
     assert files_under(path.parent) == ["GTSRB/Training/a.ppm", "GTSRB/Training/b.ppm", "GTSRB/top.txt", "t.tar.gz"]
+
+
+def test_two_processes_installing_the_road_signs_at_once_do_not_collide(download_env, http_server, monkeypatch,
+                                                                         small_road_signs):
+    """The other process renames its checked images/ folder into place between our rmtree and our rename."""
+    http_server.script(MIRROR_ZIP, Reply(body=road_sign_zip(small_road_signs)))
+    monkeypatch.setenv("WORKSHOP_MIRROR", http_server.url("/room"))
+    folder = download_env / "road-signs"
+    (folder / "images").mkdir(parents=True)  # an incomplete earlier copy, replaced as a whole
+    real_replace = os.replace
+
+    def replace_after_the_other_process(source, destination):
+        if os.path.basename(destination) == "images" and not os.path.exists(destination):
+            write_road_sign_tree(download_env / "theirs", small_road_signs)
+            real_replace(download_env / "theirs" / "images", destination)
+        return real_replace(source, destination)
+
+    monkeypatch.setattr(download.os, "replace", replace_after_the_other_process)
+    assert download.fetch_dataset("road-signs", progress=False) == folder
+    monkeypatch.setattr(download.os, "replace", real_replace)
+    assert download.check_layout(manifest.DATASETS["road-signs"], folder) == []

@@ -775,8 +775,17 @@ def _install_layout(info: DatasetInfo, source_root: Path, destination: Path, ori
     for rule in info.expected_layout:
         target = destination / rule.folder
         if target.exists():
-            shutil.rmtree(target)  # an incomplete earlier copy: replaced as a whole
-        os.replace(source_root / rule.folder, target)
+            shutil.rmtree(target, ignore_errors=True)  # an incomplete earlier copy: replaced as a whole
+        try:
+            os.replace(source_root / rule.folder, target)
+        except OSError as error:
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+            # Another process renamed its copy into place between our rmtree and our rename: keep theirs.
+    problems = check_layout(info, destination)
+    if problems:
+        raise DataUnavailable(f"{info.name}: installing into {destination} went wrong ({'; '.join(problems)}), "
+                              "perhaps with another process writing there at the same time: run again.")
 
 
 def _link_or_copy(source: str, destination: str) -> None:
