@@ -1,14 +1,23 @@
-"""Every notebook in a real browser: JupyterLab 4 in headless Chromium, Run All, then look at the page.
+"""Every attendee copy in a real browser: JupyterLab 4 in headless Chromium, Run All, then look at the page.
 
-nbval checks what the kernel returns; this checks what an attendee *sees*: no error output in any cell,
-every widget drawn as a widget (not as a text repr such as ``VBox(children=...)``, which is what a
-missing widget extension shows), moving a slider redraws the figure it drives, and tqdm's progress bars
-render as bars. Screenshots of every widget go to ``build/browser-screenshots/<notebook>/``.
+What CI proves about the notebooks, and which test proves it:
 
-It runs every solution, plus the newcomer's path through the attendee copies: ``notebooks/00_setup`` then
-``notebooks/01_tensors_autograd`` (exercises not done: checkers say so, nothing fails). Smoke mode and
-offline, like nbval (the root conftest.py). Needs Debian's Chromium and Playwright's Python package;
-outside CI it is skipped with what to install when they are missing, in CI (``CI=true``) it fails.
+- every solution runs to the end in a kernel (nbval, ``solutions/``; with Colab's versions too,
+  ``tools/check_colab_versions.py``);
+- every attendee copy (``notebooks/``, what an attendee opens) runs to the end in JupyterLab before any
+  exercise is done, and what the page shows is right (this file): no error output in any cell; every
+  checker reports the unfinished exercise (❌, never ✅); every widget drawn as a widget (not as a text
+  repr such as ``VBox(children=...)``, which is what a missing widget extension shows); moving a slider
+  redraws the figure it drives; tqdm's progress bars drawn as bars, and at least one in each notebook
+  that trains with ``fit``; every figure readable (labels, colours). The attendee copies call the same
+  widgets as the solutions (the exercises are plain functions; no widget needs an answer), so each
+  widget is tested once, where attendees use it.
+
+Screenshots of every widget and the text of every output go to ``build/browser-screenshots/<notebook>/``.
+Smoke mode and offline, like nbval (the root conftest.py). Each notebook is a test of its own, which
+the root conftest.py schedules first under ``-n 2 --dist loadfile``. Needs Debian's Chromium and
+Playwright's Python package; outside CI it is skipped with what to install when they are missing (and
+``test_student_notebooks.py`` runs the attendee copies headless instead), in CI (``CI=true``) it fails.
 """
 
 from __future__ import annotations
@@ -25,16 +34,17 @@ from jupyterlab_browser import (WIDGET_MANAGER_PLUGIN, WIDGET_OUTPUT, LabServer,
                                 error_outputs, kernel_execute, launch_chromium, missing_browser_tools, move_slider,
                                 notebook_outputs, open_notebook, output_image, rendered_widget_report, slider_readout,
                                 run_all_cells, widget_output_count, widget_output_states, widget_views)
+from unfinished_exercises import checker_problems
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO_ROOT / "build" / "browser-screenshots"
-SOLUTIONS = sorted(p.relative_to(REPO_ROOT).as_posix() for p in (REPO_ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
-NEWCOMER_PATH = ["notebooks/00_setup.ipynb", "notebooks/01_tensors_autograd.ipynb"]
+ATTENDEE_COPIES = sorted(p.relative_to(REPO_ROOT).as_posix() for p in (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CELL_TIMEOUT_S = 900  # a whole smoke notebook; 06 is the slowest at about 70 s on two quiet cores
 # What JupyterLab prints for a widget it cannot draw (the widget extension missing or broken).
 WIDGET_AS_TEXT = re.compile(r"^(VBox|HBox|Box|IntSlider|FloatSlider|FloatLogSlider|Dropdown|Output|Checkbox|"
                             r"ToggleButtons|HTML|FloatProgress|IntProgress)\(", re.MULTILINE)
 TQDM_TEXT = re.compile(r"\d+%\|")  # tqdm's own text: "100%|██████████| 3/3 [00:01<00:00, ...]"
+FIT_CALL = re.compile(r"(^|[^\w.])fit\(")  # workshop_utils.training.fit, which shows a bar over the epochs
 
 
 def transcript(cells: list[dict]) -> str:
@@ -48,9 +58,6 @@ def transcript(cells: list[dict]) -> str:
             if text:
                 parts.append(f"--- code cell {number} ({output.get('name') or output.get('output_type')})\n{text}")
     return "\n".join(parts) + "\n"
-
-
-progress_bars_seen: list[tuple[str, int]] = []  # (notebook, tqdm bars drawn), filled as notebooks run
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +105,7 @@ def test_jupyterlab_serves_the_workshop_with_the_widget_extension(lab, page):
     print("widget extension loaded in the page:", [e for e in loaded if e[0] == "@jupyter-widgets/jupyterlab-manager"])
 
 
-@pytest.mark.parametrize("path", SOLUTIONS + NEWCOMER_PATH)
+@pytest.mark.parametrize("path", ATTENDEE_COPIES)
 def test_notebook_runs_in_the_browser_with_working_widgets(lab, page, path, tmp_path):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -115,6 +122,8 @@ def test_notebook_runs_in_the_browser_with_working_widgets(lab, page, path, tmp_
         errors = error_outputs(cells)
         assert not errors, f"{path}: error outputs in the browser:\n" + "\n".join(errors)
         assert progress["done"] == progress["total"], f"{path}: Run All stopped early: {progress}"
+        problems = checker_problems(path, cells)
+        assert not problems, "\n".join(problems)
 
         as_text = [m.group(0) for cell in cells for out in cell["outputs"]
                    for m in [WIDGET_AS_TEXT.search(out.get("data", {}).get("text/plain", ""))]
@@ -139,7 +148,8 @@ def test_notebook_runs_in_the_browser_with_working_widgets(lab, page, path, tmp_
         text_bars = [out["text"][:120] for cell in cells for out in cell["outputs"]
                      if out.get("output_type") == "stream" and TQDM_TEXT.search(out.get("text", ""))]
         assert not text_bars, f"{path}: progress bars printed as text instead of drawn: {text_bars}"
-        progress_bars_seen.append((path, len(bars)))
+        if any(FIT_CALL.search(cell["source"]) for cell in cells):
+            assert bars, f"{path} trains with fit(), but no progress bar is drawn: {states}"
 
         views = widget_views(page)
         for index in range(views.count()):
@@ -183,10 +193,3 @@ def test_notebook_runs_in_the_browser_with_working_widgets(lab, page, path, tmp_
     finally:
         close_notebook_and_kernel(page)
     print(f"{path}: ran in the browser in {time.monotonic() - started:.0f} s")
-
-
-def test_training_progress_bars_were_drawn_somewhere():
-    """Runs after the notebooks (pytest keeps file order): the lessons that train showed tqdm bars."""
-    if not progress_bars_seen:
-        pytest.skip("no notebook ran in the browser in this session")
-    assert sum(count for _, count in progress_bars_seen) > 0, f"no tqdm bar drawn in any notebook: {progress_bars_seen}"

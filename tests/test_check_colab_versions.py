@@ -1,4 +1,4 @@
-"""tools/check_colab_versions.py: the pins it reads, the environment it builds, and a failed install."""
+"""tools/check_colab_versions.py: the pins it reads, the tests it runs, the environment it builds, and a failed install."""
 
 import importlib.util
 import subprocess
@@ -23,6 +23,21 @@ def test_pins_are_read_from_name_equals_version_lines_only(tool, tmp_path):
     pins_file.write_text("# a comment\nipywidgets==7.7.1   # why\n\nnumpy>=2\njupyterlab_widgets==1.1.11\n")
     assert tool.read_pins(pins_file) == {"ipywidgets": "7.7.1", "jupyterlab_widgets": "1.1.11"}
     assert tool.read_pins()["ipywidgets"] == "7.7.1"  # the real list: Colab's widgets are 7.7
+
+
+def test_it_runs_the_solutions_the_widget_tests_and_the_checker_tests_only(tool, tmp_path):
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "test_explorer.py").write_text("import numpy as np\nimport ipywidgets as widgets\n")
+    (tests / "test_race.py").write_text('"""ipywidgets is mentioned here."""\n\ndef test():\n    from ipywidgets import IntSlider\n')
+    (tests / "test_checkers_mlp.py").write_text("from workshop_utils.checkers import check_mlp\n")
+    (tests / "test_download.py").write_text('"""No widget here; ipywidgets in a docstring only."""\n')
+    (tests / "jupyterlab_browser.py").write_text("import ipywidgets\n")  # a helper, not a test file
+    assert tool.tests_to_run(tmp_path) == ["solutions", "tests/test_checkers_mlp.py", "tests/test_explorer.py",
+                                           "tests/test_race.py"]
+    real = tool.tests_to_run()
+    assert "tests/test_tracking_and_widgets.py" in real and "tests/test_checkers_core.py" in real
+    assert "tests/test_browser_notebooks.py" not in real and "tests/test_download.py" not in real
 
 
 def test_the_environment_puts_colab_versions_first(tool, tmp_path, monkeypatch):

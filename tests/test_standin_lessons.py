@@ -21,7 +21,7 @@ def accuracy(model, images, labels) -> float:
         return (model(images).argmax(1) == labels).float().mean().item()
 
 
-def test_a_small_cnn_overfits_the_road_sign_standin(monkeypatch):
+def test_a_small_cnn_overfits_the_road_sign_standin(monkeypatch, one_torch_thread):
     monkeypatch.delenv("WORKSHOP_SMOKE", raising=False)  # the full-size stand-in, as attendees get it
     monkeypatch.setenv("WORKSHOP_OFFLINE", "1")
     data = load_road_signs(image_size=32, progress=False)

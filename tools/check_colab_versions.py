@@ -1,16 +1,19 @@
 #!/usr/bin/env python
-"""Run the smoke test suite with Google Colab's preinstalled versions instead of ours.
+"""Run the notebooks, the widget tests and the checker tests with Google Colab's preinstalled versions.
 
-    python tools/check_colab_versions.py                 # install the pins once, then the suite
+    python tools/check_colab_versions.py                 # install the pins once, then the tests
     python tools/check_colab_versions.py -- -k widgets   # extra pytest arguments after --
 
 Colab ships ipywidgets 7.7.1, an older matplotlib, scikit-learn, pandas, NumPy and wandb, and the
 workshop's install cell replaces none of them. Here they go into a second environment,
 ``build/colab-versions/``: the exact versions of ``tools/colab_versions.txt`` installed with
 ``pip --target`` and put in front of this virtualenv through PYTHONPATH. torch and torchvision are the
-exception (CUDA builds of several GB): the virtualenv's own are used. The suite then runs in it: every solution through nbval in smoke mode, and the unit tests
-(the widgets, plots and checkers are where versions matter). The browser test and the "Run all" of the
-attendee copies are left to the main run. CI runs this after the main suite (``.ci/run``).
+exception (CUDA builds of several GB): the virtualenv's own are used. Then, in it, what those versions
+change: every solution through nbval in smoke mode (the notebooks' kernels import the pinned widgets,
+plots, pandas and scikit-learn), the widget tests (every test file that imports ipywidgets) and the
+checker tests (``tests/test_checkers_*.py``: NumPy and pandas answers). The other unit tests, the
+browser test (JupyterLab 4 needs ipywidgets 8) and the attendee copies are left to the main run.
+CI runs this after the main suite (``.ci/run``).
 
 Exit status: pytest's; 2 when the pins cannot be installed or are not what the kernel imports.
 """
@@ -31,8 +34,7 @@ DEFAULT_TARGET = REPO_ROOT / "build" / "colab-versions"
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s#]+)")
 # Too big to install here (CUDA builds of several GB): the virtualenv's own torch stands in for Colab's.
 NOT_INSTALLED = {"torch", "torchvision"}
-# Left to the main run: they test the front-end (JupyterLab 4 needs ipywidgets 8) or repeat nbval.
-NOT_IN_THIS_RUN = ["tests/test_browser_notebooks.py", "tests/test_student_notebooks.py"]
+IMPORTS_IPYWIDGETS = re.compile(r"^\s*(import|from) ipywidgets\b", re.MULTILINE)
 
 
 def read_pins(path: Path = PINS_FILE) -> dict[str, str]:
@@ -43,6 +45,16 @@ def read_pins(path: Path = PINS_FILE) -> dict[str, str]:
         if match:
             pins[match.group(1)] = match.group(2)
     return pins
+
+
+def tests_to_run(repo_root: Path = REPO_ROOT) -> list[str]:
+    """What Colab's versions can change, as pytest paths relative to ``repo_root``: the solutions, the
+    widget tests (test files that import ipywidgets) and the checker tests."""
+    tests = sorted(repo_root.glob("tests/test_*.py"))
+    widgets = [path for path in tests if IMPORTS_IPYWIDGETS.search(path.read_text(encoding="utf-8"))]
+    checkers = [path for path in tests if path.name.startswith("test_checkers_")]
+    chosen = sorted(set(widgets) | set(checkers))
+    return ["solutions", *(path.relative_to(repo_root).as_posix() for path in chosen)]
 
 
 def install(pins: dict[str, str], target: Path) -> None:
@@ -108,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     print("testing with Colab's versions:", ", ".join(f"{n} {v}" for n, v in pins.items()), flush=True)
 
     command = [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadfile", "--nbval-lax",
-               "--nbval-current-env", "tests", "solutions", *(f"--ignore={p}" for p in NOT_IN_THIS_RUN),
-               *args.pytest_args]
+               "--nbval-current-env", *tests_to_run(), *args.pytest_args]
     return subprocess.run(command, env=env, cwd=REPO_ROOT).returncode
 
 
