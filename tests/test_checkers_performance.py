@@ -435,6 +435,7 @@ FREEZE_CATALOGUE = [
     hostile("raises", raises, "raised ValueError"),
     hostile("a string", returns("frozen"), "end with `return model`"),
     hostile("an empty model", returns(torch.nn.Sequential()), "no parameters"),
+    hostile("NaN", returns(NAN), "end with `return model`"),
 ]
 
 
