@@ -29,6 +29,7 @@ from workshop_utils.authoring import (
     notebook_text,
     readme_with_table,
     setup_cell_source,
+    slide_type,
     strip_solutions,
     student_notebook,
     table_markdown,
@@ -614,3 +615,26 @@ def test_the_build_rewrites_docs_links_in_markdown_cells_only():
     cells = normalize_notebook(notebook, UPSTREAM, "solutions/01_demo.ipynb")["cells"]
     assert cells[2]["source"].startswith("[notation](https://github.com/dl-workshop/")
     assert cells[3]["source"] == "# [x](../docs/NOTATION.md)"
+
+
+# --- slides -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    (markdown("# 03 · Neural networks\n\nText", "workshop-title"), "slide"),
+    (markdown("## 2. Activations\n\nText"), "slide"),
+    (markdown("### Exercise 03.2 (softmax)\n\nWrite it."), "subslide"),
+    (markdown("Some explanation, *no heading*."), "-"),
+    (code("model = nn.Linear(2, 1)"), "fragment"),
+    (code("", "workshop-setup"), "skip"),
+    (code("assert accuracy > 0.8", "ci-check"), "skip"),
+    (code("check_softmax(softmax)", "solution-only"), "skip"),
+])
+def test_the_lesson_structure_decides_the_slides(cell, expected):
+    assert slide_type(cell) == expected
+
+
+def test_the_build_writes_slideshow_metadata_that_rise_reads():
+    notebook = lesson(markdown("## 1. Tensors"), code("x = 1"))
+    notebook.update(metadata={}, nbformat=4, nbformat_minor=5)
+    cells = normalize_notebook(notebook, UPSTREAM, "solutions/01_demo.ipynb")["cells"]
+    assert [cell["metadata"]["slideshow"]["slide_type"] for cell in cells] == ["slide", "skip", "slide", "fragment"]

@@ -9,6 +9,8 @@ A maintainer writes each lesson once, as a complete, runnable reference solution
   cell gets a stable id;
 * writes the student copy ``notebooks/NN_name.ipynb``: the same notebook with the solution blocks
   replaced by stubs and the ``solution-only`` and ``ci-check`` cells dropped;
+* sets each cell's slideshow metadata from the lesson's structure (:func:`slide_type`), so that
+  every notebook can be presented as slides (RISE) or exported as a reveal.js deck;
 * rewrites the table of notebooks in ``README.md`` (only the lines between its
   ``<!-- notebook-table:start ... -->`` and ``<!-- notebook-table:end -->`` markers), whose Colab
   links come from the same ``[tool.workshop]`` setting.
@@ -435,6 +437,27 @@ def _with_badge(markdown: str, badge: str) -> str:
     return "\n".join([*lines[:heading + 1], "", badge, *spacer, *after])
 
 
+def slide_type(cell: dict[str, Any]) -> str:
+    """How the cell is presented as slides (RISE in JupyterLab, ``tools/build_slides.py``).
+
+    The structure of the lesson decides: the title and each ``##`` section start a slide, each ``###``
+    step a sub-slide (reveal.js' vertical slides), code with its output appears as a fragment on the slide
+    it belongs to, and what a room should not see is skipped: the Colab install cell, CI's hard checks and
+    the solution-only cells.
+    """
+    tags = set(cell_tags(cell))
+    if tags & {SETUP_TAG, *DROPPED_FROM_STUDENT_COPY}:
+        return "skip"
+    if cell.get("cell_type") == "code":
+        return "fragment"
+    first_line = cell_source(cell).lstrip().split("\n", 1)[0]
+    if TITLE_TAG in tags or re.match(r"^#{1,2} ", first_line):
+        return "slide"
+    if re.match(r"^#{3,4} ", first_line):
+        return "subslide"
+    return "-"
+
+
 def normalize_notebook(notebook: dict[str, Any], settings: WorkshopSettings, notebook_path: str,
                        label: str | None = None) -> dict[str, Any]:
     """The stored form of a solution: badge to ``notebook_path`` and install cell regenerated,
@@ -450,6 +473,7 @@ def normalize_notebook(notebook: dict[str, Any], settings: WorkshopSettings, not
     for cell in cells:
         if cell.get("cell_type") == "markdown":
             cell["source"] = with_docs_links(cell["source"], settings)
+        cell["metadata"]["slideshow"] = {"slide_type": slide_type(cell)}
 
     stem = PurePosixPath(notebook_path).stem
     taken: set[str] = set()
