@@ -257,3 +257,23 @@ def test_submit_to_room_scores_a_model_on_the_server(room, monkeypatch, capsys):
     answer = client.submit_to_room(Always(), name="erin")
     assert answer["used"] == 1 and 0 < answer["accuracy"] < 0.3
     assert "erin scored macro-F1" in capsys.readouterr().out
+
+
+def test_every_checker_reports_to_the_room(room, monkeypatch):
+    from workshop_utils.checkers.core import checker, failed
+
+    server, url = room
+    monkeypatch.setenv("WORKSHOP_ROOM", url)
+    monkeypatch.setenv("WORKSHOP_NAME", "fay")
+    sent = []
+    original = client.report_checker_result
+    monkeypatch.setattr("workshop_utils.checkers.core.report_checker_result",
+                        lambda label, passed: sent.append(original(label, passed)))
+
+    @checker("Exercise 04.2 (output size)")
+    def check_demo():
+        return failed("Exercise 04.2 (output size)", "not yet")
+
+    check_demo()
+    sent[0].join(5)
+    assert server.store.progress()["cells"]["fay"] == {"04.2": {"passed": False, "attempts": 1}}

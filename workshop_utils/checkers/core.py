@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..room.client import report_checker_result
+
 
 @dataclass
 class Feedback:
@@ -154,6 +156,7 @@ def checker(exercise: str):
                                        "exercise's instructions; if they look right, tell the instructor.")
             if not isinstance(feedback, Feedback):  # a checker bug; never show None
                 feedback = failed(exercise, f"{UNJUDGED}: the checker returned {type(feedback).__name__}.")
+            report_checker_result(exercise, feedback.passed)  # to the room server, only if the attendee opted in
             return show(feedback)
 
         run.__name__ = check.__name__
