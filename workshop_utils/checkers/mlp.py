@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ..data.synthetic import XOR_INPUTS, XOR_LABELS, xor_points
-from .core import Feedback, checker, failed, passed, run_attempt
+from .core import Feedback, checker, failed, passed, probe_seed, run_attempt
 
 EXERCISE_XOR = "Exercise 03.1 (an MLP that solves XOR)"
 EXERCISE_COLLAPSE = "Exercise 03.3 (two linear layers are one)"
@@ -38,16 +38,18 @@ def check_xor_mlp(train_xor_mlp: Callable[[torch.Tensor, torch.Tensor], nn.Modul
     if problem is not None:
         return problem
 
-    device = next(model.parameters()).device
-    corners = _probabilities(model, XOR_INPUTS.to(device), "model(XOR_INPUTS)")
+    first = next(model.parameters())
+    device = first.device
+    dtype = first.dtype if first.is_floating_point() else torch.float32  # a float64 model gets float64 points
+    corners = _probabilities(model, XOR_INPUTS.to(device, dtype), "model(XOR_INPUTS)")
     if isinstance(corners, Feedback):
         return corners
     fresh_X, fresh_y = xor_points(per_corner=50, noise=0.1, seed=11)
-    fresh = _probabilities(model, fresh_X.to(device), "model(fresh noisy XOR points)")
+    fresh = _probabilities(model, fresh_X.to(device, dtype), "model(fresh noisy XOR points)")
     if isinstance(fresh, Feedback):
         return fresh
 
-    linear = _linear_problem(model, device)
+    linear = _linear_problem(model, device, dtype)
     if linear is not None:
         return linear
 
@@ -92,6 +94,10 @@ def _not_a_model(model: Any, tried: str) -> Feedback | None:
     if not any(True for _ in model.parameters()):
         return failed(EXERCISE_XOR, "the returned model has no weights to learn.", tried=tried,
                       hint="build it from nn.Linear layers: nn.Sequential(nn.Linear(2, 8), ..., nn.Linear(8, 1), ...).")
+    if not any(isinstance(module, nn.Linear) for module in model.modules()):
+        return failed(EXERCISE_XOR, "the returned model has no nn.Linear layer: the exercise is an MLP that "
+                                    "learns XOR, not a rule written by hand.", tried=tried,
+                      hint="nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid()), then train it.")
     return None
 
 
@@ -126,7 +132,7 @@ def _probabilities(model: nn.Module, points: torch.Tensor, tried: str) -> torch.
     return output
 
 
-def _linear_problem(model: nn.Module, device: torch.device) -> Feedback | None:
+def _linear_problem(model: nn.Module, device: torch.device, dtype: torch.dtype = torch.float32) -> Feedback | None:
     """A Feedback when the model's output (or its logit) is an affine function of the input, else None.
 
     Affine means f((a + b) / 2) = (f(a) + f(b)) / 2 for every pair of points: we test 200 pairs. Such a
@@ -136,7 +142,7 @@ def _linear_problem(model: nn.Module, device: torch.device) -> Feedback | None:
     a = torch.rand(200, 2, generator=generator) * 2 - 0.5
     b = torch.rand(200, 2, generator=generator) * 2 - 0.5
     with torch.no_grad():
-        outputs = [model(points.to(device)).detach().double().reshape(-1).cpu() for points in (a, b, (a + b) / 2)]
+        outputs = [model(points.to(device, dtype)).detach().double().reshape(-1).cpu() for points in (a, b, (a + b) / 2)]
     for transform in (lambda p: p, lambda p: torch.logit(p.clamp(1e-6, 1 - 1e-6))):
         f_a, f_b, f_mid = (transform(output) for output in outputs)
         scale = max(f_a.abs().max().item(), f_b.abs().max().item(), 1e-3)
@@ -172,12 +178,15 @@ def check_collapsed_linear(collapse: Callable[[nn.Linear, nn.Linear], tuple[torc
     Linear(5, 2)``), where the order of the matrix product matters.
     """
     generator = torch.Generator().manual_seed(7)
-    for m, k, n in ((3, 1, 1), (4, 5, 2), (2, 3, 3)):
-        torch.manual_seed(m * 100 + k * 10 + n)
+    seed = probe_seed()
+    probe = torch.Generator().manual_seed(seed)
+    random_sizes = tuple(int(v) for v in torch.randint(1, 7, (3,), generator=probe))
+    for index, (m, k, n) in enumerate(((3, 1, 1), (4, 5, 2), (2, 3, 3), random_sizes)):
+        torch.manual_seed(m * 100 + k * 10 + n if index < 3 else seed)
         first, second = nn.Linear(m, k), nn.Linear(k, n)
         with torch.no_grad():
             second.bias.add_(1.0)  # a bias clearly away from 0, so forgetting it shows
-        tried = f"collapse(nn.Linear({m}, {k}), nn.Linear({k}, {n}))"
+        tried = (f"a random probe (seed {seed}): " if index == 3 else "") + f"collapse(nn.Linear({m}, {k}), nn.Linear({k}, {n}))"
         result = run_attempt(EXERCISE_COLLAPSE, collapse, first, second, tried=tried)
         weight_expected = (second.weight @ first.weight).detach()
         bias_expected = (second.weight @ first.bias + second.bias).detach()
@@ -205,6 +214,9 @@ def _collapse_problem(result: Any, weight_expected: torch.Tensor, bias_expected:
     except (TypeError, ValueError, RuntimeError):
         return failed(EXERCISE_COLLAPSE, "W and b must be tensors.", tried=tried,
                       got=f"({type(result[0]).__name__}, {type(result[1]).__name__})")
+    if not (torch.isfinite(weight).all() and torch.isfinite(bias).all()):
+        return failed(EXERCISE_COLLAPSE, "W or b contains NaN or infinity.", tried=tried,
+                      hint="W'' = second.weight @ first.weight; b'' = second.weight @ first.bias + second.bias.")
     if weight.shape != (n, m):
         hint = ("W2 @ W1, not W1 @ W2: the first layer acts first, so its matrix is on the right."
                 if weight.shape == (m, n) or weight.numel() != n * m else
