@@ -55,11 +55,14 @@ class TensorBatchLoader:
         Make the shuffling reproducible: a seed for a private ``torch.Generator``, or a generator of
         your own (give at most one). Neither: the global RNG, so ``torch.manual_seed`` applies, as with
         a DataLoader. Epochs differ from each other either way.
+    augment:
+        A function applied to each batch's first tensor (the images) on the device, e.g. a
+        :class:`~workshop_utils.batch_augmentation.BatchAugmentation`: for a training loader only.
     """
 
     def __init__(self, *tensors, batch_size: int, shuffle: bool = False, drop_last: bool = False,
                  device: torch.device | str | None = None, seed: int | None = None,
-                 generator: torch.Generator | None = None) -> None:
+                 generator: torch.Generator | None = None, augment=None) -> None:
         tensors = self._unpack(tensors)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
@@ -72,6 +75,9 @@ class TensorBatchLoader:
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.generator = torch.Generator().manual_seed(seed) if seed is not None else generator
+        if augment is not None and not callable(augment):
+            raise TypeError(f"augment must be a function of a batch of images, got {type(augment).__name__}.")
+        self.augment = augment
 
     @staticmethod
     def _unpack(tensors: tuple) -> tuple[torch.Tensor, ...]:
@@ -113,15 +119,24 @@ class TensorBatchLoader:
         stop = len(self) * self.batch_size if self.drop_last else count
         if not self.shuffle:
             for start in range(0, stop, self.batch_size):
-                yield tuple(t[start:start + self.batch_size] for t in self.tensors)  # views, no copy
+                yield self._augmented(tuple(t[start:start + self.batch_size] for t in self.tensors), views=True)
             return
         # The order is drawn on the CPU, so a seed gives the same batches on every device.
         order = torch.randperm(count, generator=self.generator).to(self.device)
         for start in range(0, stop, self.batch_size):
             index = order[start:start + self.batch_size]
-            yield tuple(t[index] for t in self.tensors)
+            yield self._augmented(tuple(t[index] for t in self.tensors))
+
+    def _augmented(self, batch: tuple[torch.Tensor, ...], views: bool = False) -> tuple[torch.Tensor, ...]:
+        """The batch with ``augment`` applied to its images. Slices are views of the stored tensors:
+        an augmentation that works in place gets a copy, so the stored images never change."""
+        if self.augment is None:
+            return batch
+        images = batch[0].clone() if views else batch[0]
+        return (self.augment(images), *batch[1:])
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{tuple(t.shape)} {str(t.dtype).replace('torch.', '')}" for t in self.tensors)
         return (f"TensorBatchLoader({shapes}; batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"drop_last={self.drop_last}, device={self.device}, batches={len(self)})")
+                f"drop_last={self.drop_last}, device={self.device}, batches={len(self)}"
+                + (f", augment={self.augment!r})" if self.augment is not None else ")"))
