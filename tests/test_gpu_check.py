@@ -151,6 +151,18 @@ def test_the_machine_facts_and_a_missing_gpu(gpu_check, monkeypatch):
     assert gpu_check.main(["--device", "cuda"]) == 2
 
 
+def test_missing_packages_are_named_before_anything_runs(gpu_check, monkeypatch, tmp_path, capsys):
+    arguments = gpu_check.parse_arguments(["--skip-tests"])
+    assert gpu_check.missing_packages(arguments, installed=lambda name: name not in {"nbclient", "pytest"}) == \
+        ["nbclient"]  # pytest is only for the unit tests, left out here
+    assert gpu_check.missing_packages(gpu_check.parse_arguments([]), installed=lambda name: True) == []
+    monkeypatch.setattr(gpu_check, "missing_packages", lambda arguments: ["nbclient", "ipykernel"])
+    output = tmp_path / "report.md"
+    assert gpu_check.main(["--device", "cpu", "--output", str(output)]) == 2
+    assert "pip install --no-index --find-links wheels/ nbclient ipykernel" in capsys.readouterr().err
+    assert not output.exists()
+
+
 def test_notebooks_go_longest_first(gpu_check):
     names = [Path(f"{n}_x.ipynb") for n in ("00", "01", "05", "07", "99")]
     assert [p.name[:2] for p in gpu_check.longest_first(names)] == ["05", "07", "00", "01", "99"]

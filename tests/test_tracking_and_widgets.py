@@ -1,7 +1,6 @@
 """W&B key discovery (never from the notebook) and the slider-plot widget, driven headless."""
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -71,6 +70,7 @@ def test_slider_redraws_when_moved():
 
 
 def test_malformed_key_is_explained_not_raised(monkeypatch, tmp_path, capsys):
+    pytest.importorskip("wandb", reason="the real wandb.login's answer to a malformed key (wandb is optional)")
     monkeypatch.setenv("WANDB_API_KEY", "not-a-key")
     monkeypatch.delenv("WANDB_MODE", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))  # wherever wandb would write its settings, not the real home
@@ -143,13 +143,25 @@ def test_without_kagglehub_downloads_use_the_other_sources(monkeypatch):
     assert info.kaggle_handle and download._kagglehub_usable(info) is False
 
 
-def test_importing_the_library_imports_no_optional_package():
-    code = ("import sys\n"
-            "for name in ('wandb', 'kagglehub', 'vega_datasets'): sys.modules[name] = None\n"
-            "import importlib, pkgutil, workshop_utils\n"
-            "for module in pkgutil.walk_packages(workshop_utils.__path__, 'workshop_utils.'):\n"
-            "    importlib.import_module(module.name)\n")
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+def test_no_module_imports_an_optional_package_when_it_is_imported():
+    """wandb, kagglehub and vega_datasets may be imported only inside the functions that need them."""
+    import ast
+
+    optional = {"wandb", "kagglehub", "vega_datasets"}
+    package = Path(__file__).resolve().parents[1] / "workshop_utils"
+    at_import_time = []
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:  # module-level statements only (and the bodies of module-level if/try blocks)
+            for inner in ast.walk(node) if isinstance(node, (ast.If, ast.Try)) else [node]:
+                if isinstance(inner, ast.Import):
+                    names = [alias.name.split(".")[0] for alias in inner.names]
+                elif isinstance(inner, ast.ImportFrom) and inner.module and not inner.level:
+                    names = [inner.module.split(".")[0]]
+                else:
+                    continue
+                at_import_time += [f"{path.relative_to(package)}: {name}" for name in names if name in optional]
+    assert at_import_time == []
 
 
 # --------------------------------------------------------------------------------------------------

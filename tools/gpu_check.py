@@ -532,6 +532,22 @@ def longest_first(paths: list[Path]) -> list[Path]:
     return sorted(paths, key=lambda path: hint.index(path.name[:2]) if path.name[:2] in hint else len(hint))
 
 
+#: What each kind of step imports beyond torch, torchvision, matplotlib, pandas and scikit-learn.
+NEEDED = {"notebooks": ("nbformat", "nbclient", "jupyter_client", "ipykernel", "ipywidgets", "tqdm", "vega_datasets"),
+          "tests": ("pytest", "ipywidgets", "tqdm", "nbformat", "vega_datasets"),
+          "benchmarks": ("tqdm",)}
+
+
+def missing_packages(arguments: argparse.Namespace,
+                     installed: Callable[[str], bool] = lambda name: importlib.util.find_spec(name) is not None
+                     ) -> list[str]:
+    """The packages the chosen steps need that this Python cannot import (see docs/GPU_CHECK.md)."""
+    kinds = [kind for kind, skipped in (("notebooks", arguments.skip_notebooks), ("tests", arguments.skip_tests),
+                                        ("benchmarks", arguments.skip_benchmarks)) if not skipped]
+    wanted = dict.fromkeys(name for kind in kinds for name in NEEDED[kind])
+    return [name for name in wanted if not installed(name)]
+
+
 def build_steps(arguments: argparse.Namespace, workdir: Path, jobs: int) -> list[Step]:
     """Benchmarks (alone, first), then the unit tests and the notebooks side by side, long ones first. Steps
     that share the machine get ``OMP_NUM_THREADS`` = cores / jobs, so their CPU threads do not fight."""
@@ -561,6 +577,12 @@ def main(argv: list[str] | None = None) -> int:
     problem = device_problem(arguments.device)
     if problem:
         print(f"gpu_check: {problem}", file=sys.stderr)
+        return 2
+    missing = missing_packages(arguments)
+    if missing:
+        print(f"gpu_check: missing packages: {', '.join(missing)}. Install them (offline: pip install --no-index "
+              f"--find-links wheels/ {' '.join(missing)}; docs/GPU_CHECK.md says how to bring the wheels).",
+              file=sys.stderr)
         return 2
     jobs = arguments.jobs or (5 if (os.cpu_count() or 1) >= 8 else 1)
     if jobs < 1 or arguments.budget <= 0:
