@@ -14,7 +14,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import torch
 
-from .core import AttemptError, Feedback, checker, failed, passed, run_attempt
+from .core import AttemptError, Feedback, checker, failed, passed, probe_seed, run_attempt
+from .forbidden import AUTOGRAD, forbidden_calls
 from .tensor_checks import describe
 
 EX_IMAGE_BATCH = "Exercise 01.1 (a batch of images)"
@@ -62,24 +63,21 @@ def _attempt(exercise: str, function: Callable[..., Any], *args: Any, tried: str
 
 @contextmanager
 def _count_autograd_calls() -> Iterator[dict[str, int]]:
-    """Count calls of ``torch.autograd.backward`` (which ``tensor.backward()`` uses) and
-    ``torch.autograd.grad`` inside the block: did the attendee's code really run autograd?"""
+    """Count calls of autograd (``tensor.backward()``, ``torch.autograd.grad`` and friends) inside the block,
+    whatever name they were imported under: did the attendee's code run autograd?"""
     counter = {"calls": 0}
-    original_backward, original_grad = torch.autograd.backward, torch.autograd.grad
+    with forbidden_calls(AUTOGRAD) as seen:
+        try:
+            yield counter
+        finally:
+            counter["calls"] = len(seen.names)
+    counter["calls"] = len(seen.names)
 
-    def counting_backward(*args: Any, **kwargs: Any) -> Any:
-        counter["calls"] += 1
-        return original_backward(*args, **kwargs)
 
-    def counting_grad(*args: Any, **kwargs: Any) -> Any:
-        counter["calls"] += 1
-        return original_grad(*args, **kwargs)
-
-    torch.autograd.backward, torch.autograd.grad = counting_backward, counting_grad
-    try:
-        yield counter
-    finally:
-        torch.autograd.backward, torch.autograd.grad = original_backward, original_grad
+def _random(seed: int, count: int, scale: float = 3.0) -> list[float]:
+    """``count`` numbers drawn for this call's probe, rounded to 2 decimals so the message stays readable."""
+    generator = torch.Generator().manual_seed(seed)
+    return [round(float(v), 2) for v in (torch.rand(count, generator=generator) * 2 - 1) * scale]
 
 
 def _as_float(value: Any) -> float | None:
@@ -172,7 +170,14 @@ def _flatten_inputs() -> list[tuple[str, torch.Tensor]]:
     return [("a batch of shape (8, 3, 32, 32)", counting(8, 3, 32, 32)),
             ("a batch of shape (5, 3, 4, 7) (not square)", counting(5, 3, 4, 7)),
             ("a single grey image, shape (1, 1, 28, 28)", counting(1, 1, 28, 28)),
-            ("a batch of shape (2, 3, 6, 5) that came from a permute (not contiguous)", permuted)]
+            ("a batch of shape (2, 3, 6, 5) that came from a permute (not contiguous)", permuted),
+            _random_batch(probe_seed(), counting)]
+
+
+def _random_batch(seed: int, counting: Callable[..., torch.Tensor]) -> tuple[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    shape = tuple(int(v) for v in torch.randint(1, 7, (4,), generator=generator))
+    return f"a random probe (seed {seed}): a batch of shape {shape}", counting(*shape)
 
 
 @checker(EX_FLATTEN)
@@ -236,7 +241,15 @@ def _standardize_inputs() -> list[tuple[str, torch.Tensor]]:
             ("a 200×5 matrix", torch.randn(200, 5, generator=generator) * 3 + 1),
             ("a 5×3 matrix whose middle column is constant (all 5.0)", with_constant),
             ("a matrix with a single row, 1×4", torch.randn(1, 4, generator=generator)),
-            ("a 7×1 matrix (one column)", torch.randn(7, 1, generator=generator) * 2)]
+            ("a 7×1 matrix (one column)", torch.randn(7, 1, generator=generator) * 2),
+            _random_matrix(probe_seed())]
+
+
+def _random_matrix(seed: int) -> tuple[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    rows, columns = (int(v) for v in torch.randint(2, 9, (2,), generator=generator))
+    return (f"a random probe (seed {seed}): a {rows}×{columns} matrix",
+            torch.randn(rows, columns, generator=generator) * 5 + 2)
 
 
 @checker(EX_STANDARDIZE)
@@ -347,8 +360,10 @@ def _three_numbers(exercise: str, got: Any, tried: str, *, tensors: bool = False
 @checker(EX_BY_HAND)
 def check_grads_by_hand(grads_by_hand: Callable[[float, float, float], tuple[float, float, float]]) -> Feedback:
     """``grads_by_hand(x, y, z)`` must return (df/dx, df/dy, df/dz) of f = (x + y) z, on several inputs."""
-    for x, y, z in GRAPH_INPUTS:
-        tried = f"grads_by_hand(x={x}, y={y}, z={z})"
+    seed = probe_seed()
+    for index, (x, y, z) in enumerate(GRAPH_INPUTS + [tuple(_random(seed, 3))]):
+        probe = f"a random probe (seed {seed}): " if index == len(GRAPH_INPUTS) else ""
+        tried = f"{probe}grads_by_hand(x={x}, y={y}, z={z})"
         got = _three_numbers(EX_BY_HAND, _attempt(EX_BY_HAND, grads_by_hand, x, y, z, tried=tried), tried)
         if isinstance(got, Feedback):
             return got
@@ -372,8 +387,10 @@ def check_grads_by_hand(grads_by_hand: Callable[[float, float, float], tuple[flo
 def check_grads_with_autograd(grads_with_autograd: Callable[[float, float, float], tuple]) -> Feedback:
     """``grads_with_autograd(x, y, z)`` must build f = (x + y) z from tensors with ``requires_grad=True``,
     call ``backward()`` and return ``(x.grad, y.grad, z.grad)``; checked on several inputs."""
-    for x, y, z in GRAPH_INPUTS[:3]:
-        tried = f"grads_with_autograd(x={x}, y={y}, z={z})"
+    seed = probe_seed()
+    for index, (x, y, z) in enumerate(GRAPH_INPUTS[:3] + [tuple(_random(seed, 3))]):
+        probe = f"a random probe (seed {seed}): " if index == 3 else ""
+        tried = f"{probe}grads_with_autograd(x={x}, y={y}, z={z})"
         with _count_autograd_calls() as autograd:
             got = _attempt(EX_AUTOGRAD, grads_with_autograd, x, y, z, tried=tried)
         if isinstance(got, (tuple, list)) and len(got) == 3:
@@ -452,14 +469,17 @@ def check_sigmoid_net_grads(sigmoid_net_grads: Callable[..., tuple[float, float,
     """``sigmoid_net_grads(x, y, w1, b1, w2)`` must return (dL/dw1, dL/db1, dL/dw2) of
     L = (w2 · sigmoid(w1 x + b1) - y)², computed by hand (no autograd), on several inputs."""
     names = ("dL/dw1", "dL/db1", "dL/dw2")
-    for inputs in CHAIN_RULE_INPUTS:
+    seed = probe_seed()
+    for index, inputs in enumerate(CHAIN_RULE_INPUTS + [tuple(_random(seed, 5, scale=2.0))]):
         x, y, w1, b1, w2 = inputs
-        tried = f"sigmoid_net_grads(x={x}, y={y}, w1={w1}, b1={b1}, w2={w2})"
+        probe = f"a random probe (seed {seed}): " if index == len(CHAIN_RULE_INPUTS) else ""
+        tried = f"{probe}sigmoid_net_grads(x={x}, y={y}, w1={w1}, b1={b1}, w2={w2})"
         with _count_autograd_calls() as autograd:
             got = _attempt(EX_CHAIN_RULE, sigmoid_net_grads, *inputs, tried=tried)
         if autograd["calls"]:
             return failed(EX_CHAIN_RULE, "this exercise is the backward pass by hand: your function called "
-                                         "autograd (.backward() or torch.autograd.grad).", tried=tried,
+                                         "autograd (.backward() or torch.autograd.grad, however it was imported).",
+                          tried=tried,
                           hint="multiply the local derivatives yourself, as in the worked tanh example above; "
                                "the checker compares your numbers with autograd's.")
         if got is None or not isinstance(got, (tuple, list)) or len(got) != 3:
@@ -503,12 +523,21 @@ def descent_reference(grad: Callable[[float], float], x0: float, lr: float, step
     return path
 
 
+def _safe(step: Callable[[], float]) -> float:
+    """One replayed step of a wrong rule: a mistake can diverge (x**4 without lr overflows), never crash."""
+    try:
+        value = float(step())
+    except (OverflowError, ZeroDivisionError, ValueError):
+        return math.inf
+    return value if math.isfinite(value) else math.inf
+
+
 def _descent_mistakes(grad: Callable[[float], float], x0: float, lr: float, steps: int) -> dict[str, list[float]]:
     ascent, no_lr, frozen = [x0], [x0], [x0]
     for _ in range(steps):
-        ascent.append(ascent[-1] + lr * grad(ascent[-1]))
-        no_lr.append(no_lr[-1] - grad(no_lr[-1]))
-        frozen.append(frozen[-1] - lr * grad(x0))
+        ascent.append(_safe(lambda: ascent[-1] + lr * grad(ascent[-1])))
+        no_lr.append(_safe(lambda: no_lr[-1] - grad(no_lr[-1])))
+        frozen.append(_safe(lambda: frozen[-1] - lr * grad(x0)))
     return {"the sign is wrong: that is gradient ascent. Step against the gradient: x = x - lr * grad(x).": ascent,
             "the learning rate is missing: x = x - lr * grad(x).": no_lr,
             "the gradient must be taken at the current x each step, not always at x0.": frozen}
@@ -518,7 +547,12 @@ def _descent_mistakes(grad: Callable[[float], float], x0: float, lr: float, step
 def check_gradient_descent(gradient_descent: Callable[[Callable[[float], float], float, float, int], list]) -> Feedback:
     """``gradient_descent(grad, x0, lr, steps)`` must return the list ``[x0, x1, ..., x_steps]`` (steps + 1
     numbers) of plain gradient descent, for several functions, starts, learning rates and step counts."""
-    for what, grad, x0, lr, steps in DESCENT_CASES:
+    seed = probe_seed()
+    centre, x0_random = _random(seed, 2, scale=4.0)
+    lr_random = round(0.05 + 0.3 * (abs(_random(seed + 1, 1)[0]) / 3), 3)
+    random_case = (f"a random probe (seed {seed}): f(x) = (x - {centre})²", lambda x: 2 * (x - centre), x0_random,
+                   lr_random, 4 + seed % 5)
+    for what, grad, x0, lr, steps in DESCENT_CASES + [random_case]:
         tried = f"{what}: gradient_descent(grad, x0={x0}, lr={lr}, steps={steps})"
         got = _attempt(EX_DESCENT, gradient_descent, grad, x0, lr, steps, tried=tried)
         expected = descent_reference(grad, x0, lr, steps)
@@ -539,6 +573,9 @@ def check_gradient_descent(gradient_descent: Callable[[Callable[[float], float],
         if len(values) != steps + 1:
             return failed(EX_DESCENT, _descent_length_problem(values, x0, steps), tried=tried,
                           expected=f"{steps + 1} values: x0 and one per step", got=f"{len(values)} values")
+        if any(math.isnan(value) for value in values):
+            return failed(EX_DESCENT, "the list contains NaN.", tried=tried, expected=_numbers(expected[:6]),
+                          got=_numbers(values[:6]), hint="each step: x = x - lr * grad(x), starting from x0.")
         if len(values) > 2 and len(set(values)) == 1 and len(set(expected)) > 1:
             return failed(EX_DESCENT, "every entry is the same number.", tried=tried, got=_numbers(values),
                           hint="if x is a tensor, `x -= ...` changes it in place and every entry of the list "
@@ -586,7 +623,7 @@ def check_sgd_step(sgd_step: Callable[[list[torch.Tensor], float], Any]) -> Feed
     """``sgd_step(params, lr)`` must, for each parameter p, do ``p -= lr * p.grad`` in place inside
     ``torch.no_grad()`` and then reset ``p.grad``; the parameters must still require grad afterwards."""
     params, loss = _sgd_problem()
-    lr = 0.1
+    lr = round(0.05 + 0.01 * (probe_seed() % 16), 2)  # drawn per call: an lr written into the function shows
     for round_number in (1, 2):
         loss().backward()
         before = [p.detach().clone() for p in params]
