@@ -190,7 +190,7 @@ def with_docs_links(markdown: str, settings: WorkshopSettings) -> str:
 def setup_cell_source(settings: WorkshopSettings) -> str:
     """The Colab install cell. A plain (non-editable) install imports without a runtime restart."""
     requirement = f"{settings.distribution} @ git+{settings.repository}@{settings.branch}"
-    return ("# Colab only: install the workshop's helper package (does nothing in JupyterLab or CI).\n"
+    return ("# Colab only: install the workshop's helper package (does nothing outside Colab).\n"
             "import sys\n"
             'if "google.colab" in sys.modules:\n'
             f'    %pip install --quiet "{requirement}"')
