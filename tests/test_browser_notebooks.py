@@ -69,10 +69,18 @@ def lab(tmp_path_factory):
         pytest.skip(why_not)
     scratch = tmp_path_factory.mktemp("browser")
     root = copy_notebooks(REPO_ROOT, scratch / "workshop")
-    # A leaderboard of its own: nbval may run 08 in another worker at the same time.
+    # A leaderboard of its own: nbval may run 08 in another worker at the same time. Only for the server's
+    # kernels: the unit tests this worker runs next see the environment as it was.
+    board_before = os.environ.get("WORKSHOP_LEADERBOARD")
     os.environ["WORKSHOP_LEADERBOARD"] = str(scratch / "leaderboard.sqlite3")
-    with LabServer(root, scratch / "jupyterlab.log") as server:
-        yield server
+    try:
+        with LabServer(root, scratch / "jupyterlab.log") as server:
+            yield server
+    finally:
+        if board_before is None:
+            os.environ.pop("WORKSHOP_LEADERBOARD", None)
+        else:
+            os.environ["WORKSHOP_LEADERBOARD"] = board_before
 
 
 @pytest.fixture(scope="module")
