@@ -704,6 +704,9 @@ SGD_STEP_CATALOGUE = [
     hostile("the stub", stub, "not done yet"),
     hostile("a crash", lambda params, lr: params[0] @ params[1], "RuntimeError"),
     hostile("NaN", lambda params, lr: [p.data.fill_(math.nan) for p in params], "changed, but not"),
+    hostile("the first update typed in", lambda params, lr: [p.data.copy_(torch.full_like(p, 0.4)) for p in params],
+            "changed, but not"),
+    hostile("returns a string, changes nothing", lambda params, lr: "done", "did not change"),
     right("in place under no_grad", sgd_right),
     right("sub_ then grad = None", lambda params, lr: [p.grad.zero_() for p in params if
                                                        (torch.no_grad().__enter__(), p.sub_(lr * p.grad),
