@@ -294,9 +294,12 @@ def _is_integer(value: Any) -> bool:
 
 def _as_prediction_tensor(result: Any) -> Tensor | None:
     if torch.is_tensor(result):
-        return result.detach().cpu()
+        return None if result.is_complex() else result.detach().cpu()
     if type(result).__module__ == "numpy" and hasattr(result, "shape"):
-        return torch.from_numpy(result)
+        try:  # an array (or a NumPy scalar) of numbers; an array of objects is no answer
+            return torch.as_tensor(result)
+        except (TypeError, RuntimeError):
+            return None
     if isinstance(result, (list, tuple)) and all(_is_integer(v) for v in result):
         return torch.tensor([int(v) for v in result], dtype=torch.int64)
     return None

@@ -23,7 +23,7 @@ from ..convolution import (DECK_IMAGE, DECK_KERNEL, batch_norm_reference, conv2d
 from .attempts import attempt_watched
 from .core import AttemptError, Feedback, checker, failed, passed, run_attempt
 from .forbidden import BATCH_NORM, CONV2D, MAX_POOL2D
-from .probes import as_float_tensor, fresh_seed, probe_generator, probe_label, probe_random, typed_in_message
+from .probes import fresh_seed, probe_generator, probe_label, probe_random, typed_in_message
 from .tensor_checks import describe, tensor_problem
 
 EXERCISE_CONV = "Exercise 04.1 (convolution by hand)"

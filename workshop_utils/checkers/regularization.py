@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from ..regularization import early_stopping_epochs
@@ -126,7 +125,7 @@ def check_rgba_to_rgb(rgba_to_rgb: Callable[[Tensor], Tensor]) -> Feedback:
         problem = tensor_problem(got, expected)
         if problem is not None:
             hint = problem.hint
-            if problem.kind == "shape" and torch.is_tensor(got):
+            if problem.kind == "shape" and torch.is_tensor(got) and got.dim() > 0:
                 shape = tuple(got.shape)
                 if shape[0] == 4:
                     hint = "return the 3 colour channels only: the alpha channel is used up by compositing."
@@ -362,7 +361,9 @@ def _as_epoch_pair(result: Any) -> tuple[int, int] | None:
         return None
     pair = []
     for value in result:
-        if torch.is_tensor(value) and value.numel() == 1:
+        if torch.is_tensor(value):
+            if value.numel() != 1:
+                return None
             value = value.item()
         if isinstance(value, bool) or not hasattr(value, "__index__"):
             return None
@@ -484,7 +485,7 @@ def _mistake_probe(seed: int) -> tuple[Tensor, Tensor]:
 
 def _as_index_list(result: Any) -> list[int] | None:
     if torch.is_tensor(result):
-        if result.dtype == torch.bool or result.is_floating_point() or result.dim() != 1:
+        if result.dtype == torch.bool or result.is_floating_point() or result.is_complex() or result.dim() != 1:
             return None
         return [int(i) for i in result.tolist()]
     if isinstance(result, (list, tuple)) and all(_is_index(i) for i in result):
