@@ -84,6 +84,13 @@ _NORMALIZE_MISTAKES: list[tuple[Callable[[Tensor, Sequence[float], Sequence[floa
 ]
 
 
+@functools.lru_cache(maxsize=None)
+def _imagenet_statistics() -> tuple[list[float], list[float]]:
+    """The mean and std the weights expect (read once: torchvision's lookup takes a noticeable fraction of a second)."""
+    mean, std = transfer.imagenet_normalization(BACKBONE)
+    return list(mean), list(std)
+
+
 def _normalize_probe(seed: int) -> tuple[str, Tensor, list[float], list[float]]:
     rng = probe_random(seed)
     shape = (rng.randint(1, 4), 3, rng.randint(2, 6), rng.randint(2, 6))
@@ -95,7 +102,7 @@ def _normalize_probe(seed: int) -> tuple[str, Tensor, list[float], list[float]]:
 
 def _normalize_cases() -> list[tuple[str, Tensor, list[float], list[float]]]:
     generator = torch.Generator().manual_seed(6)
-    imagenet_mean, imagenet_std = transfer.imagenet_normalization(BACKBONE)
+    imagenet_mean, imagenet_std = _imagenet_statistics()
     small = torch.randint(0, 256, (2, 3, 4, 3), dtype=torch.uint8, generator=generator)
     larger = torch.randint(0, 256, (5, 3, 6, 7), dtype=torch.uint8, generator=generator)
     return [
