@@ -80,6 +80,8 @@ def test_submissions_per_name_are_limited_and_counted(tmp_path, monkeypatch):
 
     again = submit(path, "Ada", with_mistakes(7))  # the same predictions as the entry: no new information
     assert again.entry.submissions == 3 and "used no submission" in again.message
+    earlier = submit(path, "ADA", with_mistakes(9))  # an earlier submission again (a rerun notebook): none either
+    assert earlier.entry.submissions == 3 and earlier.entry.accuracy == pytest.approx(31 / 40)
     assert submit(path, "Ada", with_mistakes(0), limit=0).entry.submissions == 4  # 0: no limit
 
 

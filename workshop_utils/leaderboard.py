@@ -8,7 +8,7 @@
   accuracy, parameter count, training time and settings. Submitting again under the same name
   **replaces** that entry, better or worse: the latest submission counts, and the returned message says
   what it replaced. Each name has :func:`max_submissions` submissions per competition (``WORKSHOP_MAX_SUBMISSIONS``,
-  default 10; the message shows the count); resubmitting the very same predictions uses none. A
+  default 10; the message shows the count); resubmitting predictions already submitted uses none. A
   submission that cannot be scored (wrong length, unknown classes, NaN, wrong type) raises
   :class:`SubmissionError`, saying what was wrong and what to pass, and writes nothing.
 - :func:`leaderboard_table` is the board, best macro-F1 first (ties: accuracy, then who was first).
@@ -85,8 +85,17 @@ CREATE TABLE IF NOT EXISTS entries (
     settings      TEXT NOT NULL,
     submitted_at  TEXT NOT NULL,
     submissions   INTEGER NOT NULL,
-    predictions   TEXT,
     PRIMARY KEY (competition, name)
+)
+"""
+#: A fingerprint of every set of predictions each name has submitted: the same predictions again tell nothing
+#: new about the test labels, so they use no submission (rerunning a notebook does not eat the limit).
+SEEN_SCHEMA = """
+CREATE TABLE IF NOT EXISTS submitted_predictions (
+    competition   TEXT NOT NULL,
+    name_key      TEXT NOT NULL,
+    predictions   TEXT NOT NULL,
+    PRIMARY KEY (competition, name_key, predictions)
 )
 """
 COLUMNS = ("name", "macro_f1", "accuracy", "parameters", "train_seconds", "settings", "submitted_at",
@@ -617,8 +626,7 @@ def _entry_from_row(row: Sequence) -> Entry:
     return Entry(**values)
 
 
-_SELECT = f"SELECT rowid, {', '.join(COLUMNS)}, predictions FROM entries"
-_INSERT = f"INSERT INTO entries ({', '.join(COLUMNS)}, predictions) VALUES ({', '.join('?' * (len(COLUMNS) + 1))})"
+_INSERT = f"INSERT INTO entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 _ORDER = " ORDER BY macro_f1 DESC, accuracy DESC, submitted_at ASC, name ASC"
 _MOVE_ASIDE = ("Move it aside (rename it, e.g. to {name}.broken, and keep it if the entries matter) and submit "
                "again to start a new board, or set WORKSHOP_LEADERBOARD to another file.")
@@ -660,15 +668,13 @@ def _check_schema(connection: sqlite3.Connection) -> set[str]:
     return columns
 
 
-def _rows(connection: sqlite3.Connection, path: Path, columns: set[str], where: str = "",
-          arguments: tuple = ()) -> list:
-    """``(rowid, Entry, predictions)`` of each valid row; each invalid one is skipped with a warning naming it."""
-    predictions = "predictions" if "predictions" in columns else "NULL"  # boards of the first version lack it
-    query = f"SELECT rowid, {', '.join(COLUMNS)}, {predictions} FROM entries{where}{_ORDER}"
+def _rows(connection: sqlite3.Connection, path: Path, where: str = "", arguments: tuple = ()) -> list:
+    """``(rowid, Entry)`` of each valid row; each invalid one is skipped with a warning naming it."""
     rows = []
-    for rowid, *values, fingerprint in connection.execute(query, arguments).fetchall():
+    for rowid, *values in connection.execute(f"SELECT rowid, {', '.join(COLUMNS)} FROM entries{where}{_ORDER}",
+                                             arguments).fetchall():
         try:
-            rows.append((rowid, _entry_from_row(values), fingerprint))
+            rows.append((rowid, _entry_from_row(values)))
         except _BadRow as problem:
             warnings.warn(f"The leaderboard {path} has a damaged row (rowid {rowid}, name {values[0]!r}: {problem}); "
                           f"it is left out of the board. Delete it with: sqlite3 {path} \"DELETE FROM entries WHERE "
@@ -681,7 +687,7 @@ def _write(path: Path, entry: Entry, fingerprint: str, limit: int) -> tuple[Entr
 
     The entry of the same name (by :func:`name_key`) is replaced. SubmissionError, writing nothing, when
     that name has used ``limit`` submissions already (0: no limit) and ``fingerprint`` (of the predictions)
-    differs from the current entry's: the same predictions again use no submission.
+    is new for it: predictions this name submitted before use no submission.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -691,16 +697,16 @@ def _write(path: Path, entry: Entry, fingerprint: str, limit: int) -> tuple[Entr
         with closing(_connect(path)) as connection:
             connection.execute("BEGIN IMMEDIATE")  # the write lock now: no lost update between SELECT and UPDATE
             try:
-                columns = _check_schema(connection)
-                if not columns:
+                if not _check_schema(connection):
                     connection.execute(SCHEMA)
-                elif "predictions" not in columns:  # a board of the first version: one more column
-                    connection.execute("ALTER TABLE entries ADD COLUMN predictions TEXT")
+                connection.execute(SEEN_SCHEMA)
                 key = name_key(entry.name)
-                mine = [row for row in _rows(connection, path, {"predictions"}, " WHERE competition = ?",
-                                             (entry.competition,)) if name_key(row[1].name) == key]
-                previous, previous_fingerprint = (mine[0][1], mine[0][2]) if mine else (None, None)
-                same_predictions = previous is not None and previous_fingerprint == fingerprint
+                mine = [row for row in _rows(connection, path, " WHERE competition = ?", (entry.competition,))
+                        if name_key(row[1].name) == key]
+                previous = mine[0][1] if mine else None
+                same_predictions = connection.execute(
+                    "SELECT COUNT(*) FROM submitted_predictions WHERE competition = ? AND name_key = ? AND "
+                    "predictions = ?", (entry.competition, key, fingerprint)).fetchone()[0] > 0
                 used = previous.submissions if previous else 0
                 if limit and used >= limit and not same_predictions:
                     raise SubmissionError(
@@ -708,15 +714,17 @@ def _write(path: Path, entry: Entry, fingerprint: str, limit: int) -> tuple[Entr
                         f"as it is (macro-F1 {previous.macro_f1:.3f}). The limit keeps the test split an exam rather "
                         "than something to tune on: choose your model by its validation score. The instructor can "
                         "raise it (WORKSHOP_MAX_SUBMISSIONS).")
-                stored = replace(entry, submissions=used if same_predictions else used + 1)
+                stored = replace(entry, submissions=used if same_predictions and previous else used + 1)
+                connection.execute("INSERT OR IGNORE INTO submitted_predictions VALUES (?, ?, ?)",
+                                   (entry.competition, key, fingerprint))
                 connection.execute("DELETE FROM entries WHERE competition = ? AND name = ?",
                                    (entry.competition, entry.name))  # a damaged row of the same name, too
-                for rowid, _, _ in mine:
+                for rowid, _ in mine:
                     connection.execute("DELETE FROM entries WHERE rowid = ?", (rowid,))
                 connection.execute(_INSERT,
                                    (stored.name, stored.macro_f1, stored.accuracy, stored.parameters,
                                     stored.train_seconds, json.dumps(stored.settings, sort_keys=True),
-                                    stored.submitted_at, stored.submissions, stored.competition, fingerprint))
+                                    stored.submitted_at, stored.submissions, stored.competition))
                 better = connection.execute(
                     "SELECT COUNT(*) FROM entries WHERE competition = ? AND (macro_f1 > ? OR (macro_f1 = ? AND "
                     "(accuracy > ? OR (accuracy = ? AND (submitted_at < ? OR (submitted_at = ? AND name < ?))))))",
@@ -747,11 +755,10 @@ def read_entries(path: str | Path | None = None, competition: str | None = None,
     try:
         with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
                                      isolation_level=None)) as connection:
-            columns = _check_schema(connection)
-            rows = _rows(connection, path, columns, where, arguments) if columns else []  # no table: not committed yet
+            rows = _rows(connection, path, where, arguments) if _check_schema(connection) else []  # none yet
     except (sqlite3.Error, OSError) as error:
         raise _file_error(path, error) from None
-    entries = [entry for _, entry, _ in rows]
+    entries = [entry for _, entry in rows]
     if name is not None:
         key = name_key(name)
         entries = [entry for entry in entries if name_key(entry.name) == key]
@@ -779,8 +786,8 @@ def _check_limit(limit: Any) -> int:
 
 def _describe_change(previous: Entry, entry: Entry) -> str:
     if entry.submissions == previous.submissions:
-        return (f"This replaced your earlier entry with the same predictions (macro-F1 {entry.macro_f1:.3f}); it "
-                "used no submission.")
+        return (f"This replaced your earlier entry with predictions you had submitted before (macro-F1 "
+                f"{entry.macro_f1:.3f}, was {previous.macro_f1:.3f}): it used no submission.")
     if entry.macro_f1 > previous.macro_f1:
         trend = "better"
     elif entry.macro_f1 < previous.macro_f1:
@@ -808,8 +815,8 @@ def submit(name: str, submission: Any, settings: Mapping | None = None, *, train
 
     Submitting again under the same name (case, spacing and invisible characters ignored: :func:`name_key`)
     **replaces** the entry, whether the new score is better or worse, and the message says so. ``limit``:
-    submissions per name (default :func:`max_submissions`; 0 for none); the same predictions as your
-    current entry use none. Raises :class:`SubmissionError` (writing nothing) for a submission that cannot
+    submissions per name (default :func:`max_submissions`; 0 for none); predictions this name submitted
+    before use none. Raises :class:`SubmissionError` (writing nothing) for a submission that cannot
     be scored or one over the limit, :class:`LeaderboardFileError` for a board file that cannot be used.
     """
     name = check_name(name)
