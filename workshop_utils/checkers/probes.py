@@ -1,25 +1,25 @@
 """Random probes for checkers: new inputs on every call, so that no printed answer can be typed in.
 
 A checker tries its fixed examples (those the notebook shows) and then one or more probes drawn from
-``probe_generator()``. The seed is new on every call and is named in the feedback ("random probe, seed
-1234"), so an attendee can rerun the same probe (``probe_generator(1234)``) to debug, but cannot copy
-its expected value into their function: the next call draws another one.
+``probe_generator(seed)``. The seed is new on every call and is named in the feedback ("a random probe
+(seed 1234)"), so the probe can be rebuilt to debug, but its expected value cannot be copied into the
+function: the next call draws another one.
 """
 
 from __future__ import annotations
 
-import math
 import random
-import secrets
 from typing import Any
 
 import torch
 
+from .core import probe_seed
+
 
 def fresh_seed() -> int:
-    """A seed for this call's probes: from the operating system, not from the (probably seeded) torch RNG,
-    so that seeding in the notebook does not make every call draw the same probe."""
-    return secrets.randbelow(1_000_000)
+    """A seed for this call's probes (the checkers' shared :func:`.core.probe_seed`): drawn from the operating
+    system, not from the (probably seeded) torch RNG, so seeding in the notebook does not fix the probe."""
+    return probe_seed()
 
 
 def probe_generator(seed: int) -> torch.Generator:
@@ -49,10 +49,6 @@ def as_float_tensor(value: Any) -> torch.Tensor | None:
     if type(value).__module__ == "numpy" and hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "biuf":
         return torch.as_tensor(value.astype("float64"))
     return None
-
-
-def is_finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def same_values(got: Any, expected: Any, *, atol: float = 1e-5, rtol: float = 1e-5) -> bool:
