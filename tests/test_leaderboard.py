@@ -313,10 +313,10 @@ def test_competition_data_holds_no_test_labels_and_splits_do_not_overlap(tmp_pat
     assert competition.test_images.shape[1:] == (3, competition.image_size, competition.image_size)
     train, val, test = map(set, (competition.train_files, competition.val_files, competition.test_files))
     assert not (train & test or val & test or train & val)
-    held_out = lb._road_sign_held_out(competition.image_size)
+    held_out = lb.road_sign_held_out(competition.image_size)
     assert held_out.competition == competition.competition and len(held_out) == len(competition.test_images)
     assert "labels" not in repr(held_out) and str(len(held_out)) in repr(held_out)
-    assert lb._road_sign_held_out(None) is held_out  # predictions are scored without loading other sizes
+    assert lb.road_sign_held_out(None) is held_out  # predictions are scored without loading other sizes
 
     everyone_speedlimit = [competition.classes.index("speedlimit")] * len(held_out)
     result = lb.submit("majority", everyone_speedlimit, {"model": "none"}, path=tmp_path / "board.sqlite3",

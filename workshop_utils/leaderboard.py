@@ -218,8 +218,9 @@ def _remember_held_out(data) -> HeldOut:
     return held_out
 
 
-def _road_sign_held_out(image_size: int | None = IMAGE_SIZE) -> HeldOut:
-    """The road-sign competition's test split (loaded once per kernel and setting).
+def road_sign_held_out(image_size: int | None = IMAGE_SIZE) -> HeldOut:
+    """The road-sign competition's test split as a scorer: its images and :meth:`HeldOut.score`, no labels
+    (loaded once per kernel and setting).
 
     ``image_size=None``: any size already loaded (the labels are the same at every size), else
     :data:`IMAGE_SIZE`; for scoring predictions and naming the competition, where no image is looked at.
@@ -828,7 +829,7 @@ def submit(name: str, submission: Any, settings: Mapping | None = None, *, train
         submission, fit_seconds = from_fit
         train_seconds = train_seconds if train_seconds is not None else float(fit_seconds)
     if held_out is None:  # the test images at the model's size; for predictions, any size will do
-        held_out = _road_sign_held_out(image_size if _is_module(submission) else None)
+        held_out = road_sign_held_out(image_size if _is_module(submission) else None)
     if _is_module(submission):
         if held_out.images is None:
             raise SubmissionError("this competition is scored from predictions only: submit the predicted classes.")
@@ -876,7 +877,7 @@ def leaderboard_table(path: str | Path | None = None, *, competition: str | None
     import pandas as pd
 
     if competition is None and not all_competitions:
-        competition = _road_sign_held_out(None).competition
+        competition = road_sign_held_out(None).competition
     entries = read_entries(path, None if all_competitions else competition)
     columns = ["name", "macro_f1", "accuracy", "parameters", "train_seconds", "submissions", "submitted_at",
                "settings"] + (["competition"] if all_competitions else [])
@@ -892,6 +893,6 @@ def leaderboard_table(path: str | Path | None = None, *, competition: str | None
 
 def leaderboard_entry(name: str, path: str | Path | None = None, *, competition: str | None = None) -> Entry | None:
     """The entry of ``name`` (case and spacing ignored, as in :func:`submit`) in the current competition, or None."""
-    competition = competition if competition is not None else _road_sign_held_out(None).competition
+    competition = competition if competition is not None else road_sign_held_out(None).competition
     entries = read_entries(path, competition, name=check_name(name))
     return entries[0] if entries else None
