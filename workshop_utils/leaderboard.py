@@ -1,9 +1,9 @@
 """Notebook 08's tuning competition: the data attendees train on, and a leaderboard scored on a held-out test split.
 
 - :func:`competition_data` gives the training and validation images **with** labels and the test images
-  **without** them, in the order a submission must follow. No public function or attribute of this
-  package hands out the test labels: the scorer (:class:`HeldOut`) keeps them in a private table and
-  only answers with scores.
+  **without** them, in the order a submission must follow. Nothing the competition hands out holds the
+  test labels: the scorer (:class:`HeldOut`, :func:`road_sign_held_out`) keeps them in a private table
+  and only answers with scores.
 - :func:`submit` scores a model (or its predictions) on the held-out test split and records macro-F1,
   accuracy, parameter count, training time and settings. Submitting again under the same name
   **replaces** that entry, better or worse: the latest submission counts, and the returned message says
@@ -15,7 +15,8 @@
 
 What a local board cannot prevent: the road-sign images and their annotations are on the attendee's
 disk (the data set is public), and the split is the same for everyone, so someone determined can
-rebuild the test labels from the source code, or submit under many names. The board keeps honest
+rebuild the test labels (``load_road_signs`` with this module's split settings does it), or submit
+under many names. The board keeps honest
 attendees honest; for a ranking nobody can game, the instructor scores the final models on images
 the room never saw (see ``docs/INSTRUCTORS.md``).
 
