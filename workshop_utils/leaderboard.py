@@ -53,7 +53,6 @@ import math
 import numbers
 import sqlite3
 import sys
-import unicodedata
 import warnings
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -64,7 +63,7 @@ from typing import Any
 
 import numpy as np
 
-from . import config
+from . import config, names
 
 #: The competition's images are this many pixels on a side (small enough to tune on a laptop CPU).
 IMAGE_SIZE = 32
@@ -74,7 +73,7 @@ TEST_FRACTION = 0.2
 SPLIT_SEED = 0
 #: Seconds a submitter waits for another one's write before giving up.
 BUSY_TIMEOUT_S = 60.0
-MAX_NAME_LENGTH = 60
+MAX_NAME_LENGTH = names.MAX_NAME_LENGTH
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     competition   TEXT NOT NULL,
@@ -493,30 +492,18 @@ class Submission:
 
 
 def check_name(name: Any) -> str:
-    """The name as shown: NFKC-normalised, invisible characters removed, spacing collapsed.
-
-    SubmissionError for an empty, overlong or non-string name.
-    """
-    if not isinstance(name, str):
-        raise SubmissionError(f"the name must be a string (your name or your team's), got {type(name).__name__}.")
-    name = unicodedata.normalize("NFKC", name)
-    name = "".join(character for character in name if unicodedata.category(character) not in _INVISIBLE)
-    name = " ".join(name.split())
-    if not name:
-        raise SubmissionError("the name is empty: write your name (or your team's) in MY_NAME.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise SubmissionError(f"the name is {len(name)} characters long; keep it to {MAX_NAME_LENGTH}.")
-    return name
-
-
-#: Unicode categories dropped from names: format characters (zero-width spaces and joiners, BOM, soft hyphen...),
-#: controls, and unassigned or private-use code points; none of them is visible on the board.
-_INVISIBLE = frozenset({"Cf", "Cc", "Cn", "Co", "Cs"})
+    """The name as shown (:func:`workshop_utils.names.display_name`); SubmissionError for an empty, overlong or
+    non-string name."""
+    try:
+        return names.display_name(name)
+    except names.InvalidName as error:
+        raise SubmissionError(f"{error} Write it in MY_NAME.") from None
 
 
 def name_key(name: str) -> str:
-    """What two names must share to be one entry: :func:`check_name`'s form, case-folded (``ÉMILE`` = ``émile``)."""
-    return unicodedata.normalize("NFKC", check_name(name).casefold())
+    """What two names must share to be one entry (:func:`workshop_utils.names.name_key`)."""
+    check_name(name)
+    return names.name_key(name)
 
 
 def json_settings(settings: Any) -> dict:

@@ -6,7 +6,7 @@ SQLite file), ``server`` (HTTP, limits, pages), ``client`` (what a notebook send
 """
 
 from .client import RoomError, report_checker_result, submit_to_room
-from .names import InvalidName, display_name, name_key
+from ..names import InvalidName, display_name, name_key
 from .store import RoomStore, RoomStoreError
 
 __all__ = ["RoomError", "RoomStore", "RoomStoreError", "InvalidName", "display_name", "name_key",

@@ -34,7 +34,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from .names import InvalidName
+from ..names import InvalidName
 from .pages import BOARD_PAGE, INDEX_PAGE, PROGRESS_PAGE
 from .store import InvalidExercise, RoomStore, SubmissionLimitReached
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .names import display_name, name_key
+from ..names import display_name, name_key
 
 SCHEMA_VERSION = "1"
 EXERCISE_ID = re.compile(r"^\d\d\.\d{1,2}$")  # the series' exercise numbers: 03.5, 08.12
