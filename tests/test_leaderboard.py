@@ -346,3 +346,14 @@ def test_plot_highlights_your_entry_and_adds_it_below_the_top(tmp_path):
     assert below["names"] == ["team 0", "team 1", "team 2", "team 5"] and below["ranks"] == [1, 2, 3, 6]
     assert plot_leaderboard(Figure().add_subplot(), board, highlight="nobody")["highlighted"] is None
     assert plot_leaderboard(Figure().add_subplot(), table(tmp_path / "empty.sqlite3"))["names"] == []
+
+
+def test_plot_highlights_a_name_typed_with_invisible_characters_or_another_case():
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from workshop_utils.plots.leaderboard import plot_leaderboard
+
+    board = pd.DataFrame({"name": ["Émile", "carol"], "macro_f1": [0.9, 0.8]})
+    assert plot_leaderboard(Figure().add_subplot(), board, highlight="ÉMILE\u200b")["highlighted"] == 1
+    assert plot_leaderboard(Figure().add_subplot(), board, highlight="\u200b")["highlighted"] is None

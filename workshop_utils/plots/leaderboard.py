@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..names import InvalidName, name_key
 from .style import OKABE_ITO
 
 OTHERS_COLOUR = OKABE_ITO[0]    # blue
@@ -12,19 +13,26 @@ HIGHLIGHT_COLOUR = OKABE_ITO[1]  # orange: stands out for every common colour bl
 METRIC_LABELS = {"macro_f1": "macro-F1 on the held-out test split", "accuracy": "accuracy on the held-out test split"}
 
 
+def _key(name: str) -> str | None:
+    try:
+        return name_key(name)
+    except InvalidName:
+        return None
+
+
 def plot_leaderboard(ax, table, *, highlight: str | None = None, metric: str = "macro_f1", top: int = 15,
                      title: str | None = None) -> dict[str, Any]:
     """One bar per entry of ``table`` (from ``leaderboard_table`` or ``room_leaderboard``), best on top.
 
     ``table`` needs a ``name`` column and the ``metric`` column, in rank order. Shows the ``top`` best; the
-    ``highlight`` entry (a name; case and spacing ignored) is drawn in orange and added below the others
+    ``highlight`` entry (a name, compared as the boards do: case, spacing and invisible characters ignored) is drawn in orange and added below the others
     when it ranks lower. Returns what was drawn: ``names`` and ``values`` top to bottom, their ``ranks``,
     and ``highlighted`` (the highlighted entry's rank, or None).
     """
     names = [str(name) for name in table["name"]]
     values = [float(value) for value in table[metric]]
-    wanted = " ".join(highlight.split()).lower() if highlight else None
-    mine = next((i for i, name in enumerate(names) if name.lower() == wanted), None)
+    wanted = _key(highlight) if highlight else None
+    mine = next((i for i, name in enumerate(names) if wanted is not None and _key(name) == wanted), None)
     shown = list(range(min(top, len(names))))
     if mine is not None and mine not in shown:
         shown.append(mine)
