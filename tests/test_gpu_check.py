@@ -132,13 +132,15 @@ def test_the_report_names_the_machine_every_notebook_and_each_failure(gpu_check)
     assert report.startswith("# GPU check\n\n`python tools/gpu_check.py`, 2026-12-04 21:00 UTC: 471 s in all")
     assert "| GPU | NVIDIA H200, 140 GiB, compute capability 9.0 |" in report
     assert "| 05_regularization | ok | 108.2 | cell 31 (40.5 s) |  |" in report
-    assert "| 06_transfer_learning | failed | 60.0 |  | cell 45: AssertionError: the stored features \\| differ |" in report
+    assert ("| 06_transfer_learning | failed | 60.0 |  | cell 45: AssertionError: the stored features \\| differ |"
+            in report)
     assert "| 07_performance | timed out | 300.0 |  | stopped after 300 s while cell 33 was running |" in report
     assert "| 01_tensors_autograd | not run |  |  | the 480 s budget was spent |" in report
     assert ("- notebooks: 1 of 4 ok; notebook 06_transfer_learning failed (cell 45), notebook 07_performance timed "
             "out (cell 33), notebook 01_tensors_autograd not run") in report
     assert "- overall: NOT everything passed" in report
-    assert "### notebook 06_transfer_learning: cell 45" in report and "AssertionError: the stored features differ" in report
+    assert "### notebook 06_transfer_learning: cell 45" in report
+    assert "AssertionError: the stored features differ" in report
     assert "failed, 95 s: 1 failed, 800 passed in 95.00s" in report and "FAILED tests/test_x.py::test_y" in report
     assert "| gpu | 52,000 |" in report and "timed out, 120 s: stopped after 120 s" in report
 

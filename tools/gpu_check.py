@@ -249,7 +249,7 @@ def _tail(text: str, lines: int = 15) -> str:
 # --------------------------------------------------------------------------------------------------
 
 def notebook_step(path: Path, *, mode: str, device: str, timeout: float, workdir: Path) -> Step:
-    """A solution notebook, run by this script's ``--run-notebook`` in a child process (see :func:`run_one_notebook`)."""
+    """A solution notebook, run by this script's ``--run-notebook`` in a child process (:func:`run_one_notebook`)."""
     name = f"notebook {path.stem}"
     step = Step(name, "notebook", [], timeout, interpret_notebook, on_timeout=notebook_timed_out,
                 env={"WORKSHOP_DEVICE": device}, workdir=workdir)
@@ -397,7 +397,8 @@ def machine_facts(device: str) -> dict[str, str]:
     if device == "cuda" and torch.cuda.is_available():
         properties = torch.cuda.get_device_properties(0)
         major, minor = torch.cuda.get_device_capability(0)
-        facts["GPU"] = f"{properties.name}, {properties.total_memory / 2**30:.0f} GiB, compute capability {major}.{minor}"
+        facts["GPU"] = (f"{properties.name}, {properties.total_memory / 2**30:.0f} GiB, "
+                        f"compute capability {major}.{minor}")
         facts["mixed precision (fit, notebook 07)"] = ("bfloat16" if major >= 8 else
                                                        "float16 with a GradScaler (no fast bfloat16)")
         facts["CUDA (torch build)"] = str(torch.version.cuda)
@@ -497,7 +498,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
                         help="seconds for everything (default: %(default)s)")
     parser.add_argument("--jobs", type=int, default=None,
-                        help="steps run side by side after the benchmarks (default: 5 with 8 or more CPU cores, else 1)")
+                        help="steps side by side after the benchmarks (default: 5 with 8 or more CPU cores, else 1)")
     parser.add_argument("--notebook-timeout", type=float, default=300, help="seconds per notebook (default: 300)")
     parser.add_argument("--tests-timeout", type=float, default=300, help="seconds for the unit tests (default: 300)")
     parser.add_argument("--benchmark-timeout", type=float, default=120, help="seconds per benchmark (default: 120)")
