@@ -9,7 +9,7 @@ What CI proves about the notebooks, and which test proves it:
   checker reports the unfinished exercise (❌, never ✅); every widget drawn as a widget (not as a text
   repr such as ``VBox(children=...)``, which is what a missing widget extension shows); moving a slider
   redraws the figure it drives; tqdm's progress bars drawn as bars, and at least one in each notebook
-  that trains with ``fit``; every figure readable (labels, colours). The attendee copies call the same
+  that trains with ``fit`` and its bar on; every figure readable (labels, colours). The attendee copies call the same
   widgets as the solutions (the exercises are plain functions; no widget needs an answer), so each
   widget is tested once, where attendees use it.
 
@@ -44,7 +44,8 @@ CELL_TIMEOUT_S = 900  # a whole smoke notebook; 06 is the slowest at about 70 s 
 WIDGET_AS_TEXT = re.compile(r"^(VBox|HBox|Box|IntSlider|FloatSlider|FloatLogSlider|Dropdown|Output|Checkbox|"
                             r"ToggleButtons|HTML|FloatProgress|IntProgress)\(", re.MULTILINE)
 TQDM_TEXT = re.compile(r"\d+%\|")  # tqdm's own text: "100%|██████████| 3/3 [00:01<00:00, ...]"
-FIT_CALL = re.compile(r"(^|[^\w.])fit\(")  # workshop_utils.training.fit, which shows a bar over the epochs
+FIT_CALL = re.compile(r"(^|[^\w.])fit\(")  # workshop_utils.training.fit, which shows a bar over the epochs...
+NO_PROGRESS = re.compile(r"\bprogress\s*=\s*False\b")  # ...unless told not to
 
 
 def transcript(cells: list[dict]) -> str:
@@ -156,8 +157,8 @@ def test_notebook_runs_in_the_browser_with_working_widgets(lab, page, path, tmp_
         text_bars = [out["text"][:120] for cell in cells for out in cell["outputs"]
                      if out.get("output_type") == "stream" and TQDM_TEXT.search(out.get("text", ""))]
         assert not text_bars, f"{path}: progress bars printed as text instead of drawn: {text_bars}"
-        if any(FIT_CALL.search(cell["source"]) for cell in cells):
-            assert bars, f"{path} trains with fit(), but no progress bar is drawn: {states}"
+        if any(FIT_CALL.search(cell["source"]) and not NO_PROGRESS.search(cell["source"]) for cell in cells):
+            assert bars, f"{path} trains with fit() and its progress bar, but no progress bar is drawn: {states}"
 
         views = widget_views(page)
         for index in range(views.count()):
