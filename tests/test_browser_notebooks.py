@@ -9,9 +9,9 @@ What CI proves about the notebooks, and which test proves it:
   checker reports the unfinished exercise (❌, never ✅); every widget drawn as a widget (not as a text
   repr such as ``VBox(children=...)``, which is what a missing widget extension shows); moving a slider
   redraws the figure it drives; tqdm's progress bars drawn as bars, and at least one in each notebook
-  that trains with ``fit`` and its bar on; every figure readable (labels, colours). The attendee copies call the same
-  widgets as the solutions (the exercises are plain functions; no widget needs an answer), so each
-  widget is tested once, where attendees use it.
+  that trains with ``fit`` and its bar on; every figure readable (labels, colours). The attendee copies
+  call the same widgets as the solutions (the exercises are plain functions; no widget needs an
+  answer), so each widget is tested once, where attendees use it.
 
 Screenshots of every widget and the text of every output go to ``build/browser-screenshots/<notebook>/``.
 Smoke mode and offline, like nbval (the root conftest.py). Each notebook is a test of its own, which
