@@ -1,4 +1,5 @@
-"""tools/check_colab_versions.py: the pins it reads, the tests it runs, the environment it builds, and a failed install."""
+"""tools/check_colab_versions.py: the pins it reads, the tests it runs, the environment it builds, and a failed
+install."""
 
 import importlib.util
 import subprocess
@@ -29,7 +30,8 @@ def test_it_runs_the_solutions_the_widget_tests_and_the_checker_tests_only(tool,
     tests = tmp_path / "tests"
     tests.mkdir()
     (tests / "test_explorer.py").write_text("import numpy as np\nimport ipywidgets as widgets\n")
-    (tests / "test_race.py").write_text('"""ipywidgets is mentioned here."""\n\ndef test():\n    from ipywidgets import IntSlider\n')
+    (tests / "test_race.py").write_text('"""ipywidgets is mentioned here."""\n\n'
+                                        'def test():\n    from ipywidgets import IntSlider\n')
     (tests / "test_checkers_mlp.py").write_text("from workshop_utils.checkers import check_mlp\n")
     (tests / "test_download.py").write_text('"""No widget here; ipywidgets in a docstring only."""\n')
     (tests / "jupyterlab_browser.py").write_text("import ipywidgets\n")  # a helper, not a test file

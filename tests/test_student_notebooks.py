@@ -46,6 +46,7 @@ def test_student_copy_runs_and_every_checker_reports_the_unfinished_exercise(pat
     cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
 
     errors = error_cells(cells)
-    assert not errors, f"{path.name}: cells that fail before the exercises are done (code cell, error, message): {errors}"
+    assert not errors, (f"{path.name}: cells that fail before the exercises are done "
+                        f"(code cell, error, message): {errors}")
     problems = checker_problems(path.name, cells)
     assert not problems, "\n".join(problems)
