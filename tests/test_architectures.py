@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from workshop_utils.architectures import (compact_fashion_cnn, fashion_mlp, lenet5, road_sign_cnn, vgg_block)
+from workshop_utils.architectures import (COMPACT_CNN_RECIPE, compact_fashion_cnn, fashion_mlp, lenet5, road_sign_cnn,
+                                         vgg_block)
 from workshop_utils.evaluation import parameter_count
 
 
@@ -10,6 +11,26 @@ def test_the_compact_cnn_has_under_a_tenth_of_the_mlps_parameters():
     assert parameter_count(compact_fashion_cnn()) == 17_018
     assert parameter_count(compact_fashion_cnn()) <= parameter_count(fashion_mlp()) / 10
     assert parameter_count(lenet5()) == 61_706
+
+
+def test_pooling_first_keeps_the_parameters_and_moves_each_pool_after_its_conv():
+    fast = compact_fashion_cnn(pool_first=True)
+    assert parameter_count(fast) == 17_018
+    assert fast(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    kinds = [type(layer).__name__ for layer in fast][:4]
+    assert kinds == ["Conv2d", "MaxPool2d", "BatchNorm2d", "ReLU"]
+    assert [type(layer).__name__ for layer in compact_fashion_cnn()][:4] == ["Conv2d", "BatchNorm2d", "ReLU",
+                                                                              "MaxPool2d"]
+
+
+def test_the_compact_recipe_is_complete_and_channels_last_changes_no_result():
+    assert {"epochs", "batch_size", "max_lr", "channels_last", "autocast"} <= set(COMPACT_CNN_RECIPE)
+    assert COMPACT_CNN_RECIPE["autocast"] in {"auto", "none", "bfloat16", "float16"}
+    torch.manual_seed(0)
+    model, images = compact_fashion_cnn().eval(), torch.rand(4, 1, 28, 28)
+    expected = model(images)
+    model = model.to(memory_format=torch.channels_last)
+    assert torch.allclose(model(images.contiguous(memory_format=torch.channels_last)), expected, atol=1e-5)
 
 
 @pytest.mark.parametrize("build", [fashion_mlp, compact_fashion_cnn, lenet5])
