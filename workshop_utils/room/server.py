@@ -40,6 +40,9 @@ from .store import InvalidExercise, RoomStore, SubmissionLimitReached
 
 MAX_PROGRESS_BYTES = 4 * 1024
 MAX_SUBMISSION_BYTES = 1024 * 1024
+# An oversized body up to this size is read and dropped before the 413, so that the sender sees the answer
+# instead of a broken connection; a larger one is not read at all.
+MAX_DRAINED_BYTES = 16 * 1024 * 1024
 
 
 class HeldOutSplit(Protocol):
@@ -167,12 +170,23 @@ class _RoomHandler(http.server.BaseHTTPRequestHandler):
             return self._receive_submission()
         raise _RequestError(404 if route not in pages else 405, f"cannot POST to {route}")
 
+    def _discard(self, length: int) -> None:
+        while length > 0:
+            chunk = self.rfile.read(min(length, 1 << 16))
+            if not chunk:
+                break
+            length -= len(chunk)
+
     def _read_json(self, limit: int) -> dict:
         try:
             length = int(self.headers.get("Content-Length", ""))
         except ValueError:
             raise _RequestError(411, "send a JSON body with a Content-Length") from None
         if length < 0 or length > limit:
+            if 0 < length <= MAX_DRAINED_BYTES:  # read it anyway, so the client gets the answer, not a reset
+                self._discard(length)
+            else:
+                self.close_connection = True
             raise _RequestError(413, f"the request is {length:,} bytes; this room takes at most {limit:,}")
         body = self.rfile.read(length)
         try:
