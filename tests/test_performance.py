@@ -72,7 +72,7 @@ def test_a_row_needs_a_number_or_a_reason():
 
 
 def test_every_group_has_one_baseline_first():
-    assert len(ROW_KEYS) == len(set(ROW_KEYS)) == 18
+    assert len(ROW_KEYS) == len(set(ROW_KEYS)) == 20
     for group in GROUPS:
         specs = [spec for spec in SPEED_ROWS if spec.group == group]
         assert specs[0].baseline and not any(spec.baseline for spec in specs[1:])
@@ -240,8 +240,8 @@ def test_the_suite_gives_every_row_a_number_or_a_reason_on_the_cpu(tiny_data, on
         assert by_key[key].reason.startswith("needs CUDA: "), by_key[key]
     assert by_key["gpu"].reason.startswith("needs a GPU")
     assert by_key["compile"].reason.startswith("skipped in smoke mode")
-    measured = {"cpu", "png-workers-0", "decoded-cache", "dataloader", "device-resident", "float32", "channels-last",
-                "frozen"}
+    measured = {"cpu", "png-workers-0", "decoded-cache", "dataloader", "device-resident", "augment-per-image",
+                "augment-batched", "float32", "channels-last", "frozen"}
     assert {r.key for r in rows if r.measured} == measured
     assert by_key["frozen"].note == "516 of 32,420 parameters learn"
     assert 0 <= by_key["png-workers-0"].extra["waiting_for_data"] <= 1
@@ -411,3 +411,10 @@ def test_on_cuda_every_cuda_only_row_gets_a_number(tiny_data):
             assert "no fast bfloat16" in by_key[key].reason
         else:
             assert by_key[key].measured, by_key[key]
+
+
+def test_the_augmentation_rows_train_with_the_road_sign_presets_both_ways(tiny_data, one_torch_thread):
+    rows = {r.key: r for r in run_speed_suite("cpu", config=TINY, data=tiny_data, rows=["augmentation"])}
+    assert list(rows) == ["augment-per-image", "augment-batched"]
+    assert all(row.measured and 0 <= row.extra["waiting_for_data"] <= 1 for row in rows.values())
+    assert rows["augment-batched"].settings["presets"] == "rotation, random resized crop, colour jitter"

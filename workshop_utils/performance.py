@@ -102,6 +102,7 @@ GROUP_HARDWARE = "GPU vs CPU"
 GROUP_COPY = "host -> GPU copy"
 GROUP_PIPELINE = "input pipeline"
 GROUP_TRANSFER = "batches to the device"
+GROUP_AUGMENT = "augmentation"
 GROUP_COMPUTE = "compute"
 
 #: Every row of the suite, in the order of the table; the first row of each group is its baseline.
@@ -117,6 +118,8 @@ SPEED_ROWS: tuple[RowSpec, ...] = (
     RowSpec("dataloader", "DataLoader over the cache", GROUP_TRANSFER, baseline=True),
     RowSpec("pinned-non-blocking", "+ pin_memory, non_blocking copies", GROUP_TRANSFER),
     RowSpec("device-resident", "tensors on the device (TensorBatchLoader)", GROUP_TRANSFER),
+    RowSpec("augment-per-image", "augmented image by image on the CPU (DataLoader)", GROUP_AUGMENT, baseline=True),
+    RowSpec("augment-batched", "augmented in whole batches on the device", GROUP_AUGMENT),
     RowSpec("float32", "float32, eager", GROUP_COMPUTE, baseline=True),
     RowSpec("amp-bf16", "AMP bfloat16", GROUP_COMPUTE),
     RowSpec("amp-fp16", "AMP float16 + GradScaler", GROUP_COMPUTE),
@@ -748,6 +751,28 @@ def measure_device_resident(data: SpeedData, config: SuiteConfig, device: torch.
                 settings=_settings(config, device, config.pipeline_image_size))
 
 
+def measure_augmentation(data: SpeedData, config: SuiteConfig, device: torch.device, *, batched: bool) -> SpeedRow:
+    """Training with notebook 05's road-sign augmentation: per image on the CPU in a DataLoader (the usual way),
+    or on whole batches on the training device (:class:`~workshop_utils.batch_augmentation.BatchAugmentation`)."""
+    from .augmentation import ROAD_SIGN_AUGMENTATION, build_augmentation
+    from .batch_augmentation import BatchAugmentation
+    from .data import ImageTensorDataset, TensorBatchLoader
+
+    cached = _cached_dataset(data, config)
+    if batched:
+        images, labels = cached.tensors
+        loader = TensorBatchLoader(images, labels, batch_size=config.batch_size, shuffle=True, seed=config.seed,
+                                   device=device, augment=BatchAugmentation(ROAD_SIGN_AUGMENTATION, seed=config.seed))
+    else:
+        dataset = ImageTensorDataset(data.decoded, data.png_labels, transform=build_augmentation(ROAD_SIGN_AUGMENTATION))
+        loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True,
+                            generator=_seeded_generator(config.seed))
+    speed, waiting = _measure_loader(loader, config, device)
+    return _row("augment-batched" if batched else "augment-per-image", speed, extra={"waiting_for_data": waiting},
+                settings=_settings(config, device, config.pipeline_image_size,
+                                   presets=", ".join(ROAD_SIGN_AUGMENTATION)))
+
+
 def measure_float32(data: SpeedData, config: SuiteConfig, device: torch.device) -> SpeedRow:
     """The compute rows' baseline: float32, eager (no compilation), data on the device."""
     return _row("float32", _measure_compute(data, config, device),
@@ -862,6 +887,8 @@ MEASUREMENTS: dict[str, Callable[[SpeedData, SuiteConfig, torch.device], SpeedRo
     "dataloader": measure_dataloader,
     "pinned-non-blocking": lambda data, config, device: measure_dataloader(data, config, device, pinned=True),
     "device-resident": measure_device_resident,
+    "augment-per-image": lambda data, config, device: measure_augmentation(data, config, device, batched=False),
+    "augment-batched": lambda data, config, device: measure_augmentation(data, config, device, batched=True),
     "float32": measure_float32,
     "amp-bf16": lambda data, config, device: measure_amp(data, config, device, dtype=torch.bfloat16),
     "amp-fp16": lambda data, config, device: measure_amp(data, config, device, dtype=torch.float16),
