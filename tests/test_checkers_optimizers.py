@@ -1,4 +1,4 @@
-"""Exercise 03.6's checker (SGD with momentum by hand) against the right answer and typical mistakes."""
+"""Exercise 03.8's checker (SGD with momentum by hand) against the right answer and typical mistakes."""
 
 import pytest
 import torch
