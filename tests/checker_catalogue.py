@@ -41,6 +41,24 @@ class Case:
         return self.kind or ("right" if self.phrase is None else "mistake")
 
 
+NAN = float("nan")
+
+
+def returns(value):
+    """A hostile answer: ignores its arguments and returns ``value``."""
+    return lambda *args, **kwargs: value
+
+
+def raises(*args, **kwargs):
+    """A hostile answer: the attendee's code raises."""
+    raise ValueError("something went wrong in my code")
+
+
+def stub(*args, **kwargs):
+    """The student copy's stub, untouched."""
+    raise NotImplementedError("Exercise: replace this line with your solution")
+
+
 def mistake(name: str, answer: Any, phrase: str) -> Case:
     return Case(name, answer, phrase, "mistake")
 

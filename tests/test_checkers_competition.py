@@ -15,25 +15,9 @@ from workshop_utils.checkers.competition import (BUILD_CASES, check_build_model,
 from workshop_utils.evaluation import parameter_count
 from workshop_utils.leaderboard import predict_classes
 
-from checker_catalogue import assert_case, hostile, ids, mistake, right
+from checker_catalogue import NAN, assert_case, hostile, ids, mistake, raises, returns, right, stub
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: one thread is fastest on busy cores
-
-NAN = float("nan")
-
-
-def returns(value):
-    """A hostile answer: ignores its arguments and returns ``value``."""
-    return lambda *args, **kwargs: value
-
-
-def raises(*args, **kwargs):
-    raise ValueError("something went wrong in my code")
-
-
-def stub(*args):
-    raise NotImplementedError("Exercise: replace this line with your solution")
-
 
 # -- 08.1 a model from settings --------------------------------------------------------------------
 

@@ -19,25 +19,9 @@ from torch.nn.functional import max_pool2d as pool
 from workshop_utils.checkers.convolution import (MAX_CNN_PARAMETERS, check_batch_norm, check_compact_cnn, check_conv2d,
                                                  check_conv_output_size, check_conv_parameter_count, check_max_pool)
 
-from checker_catalogue import assert_case, hostile, ids, mistake, right
+from checker_catalogue import NAN, assert_case, hostile, ids, mistake, raises, returns, right, stub
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: one thread is fastest on busy cores
-
-NAN = float("nan")
-
-
-def returns(value):
-    """A hostile answer: ignores its arguments and returns ``value``."""
-    return lambda *args, **kwargs: value
-
-
-def raises(*args, **kwargs):
-    raise ValueError("something went wrong in my code")
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError("Exercise: replace this line with your solution")
-
 
 def crashes(*args, **kwargs):
     return torch.zeros(2, 3) @ torch.zeros(2, 3)

@@ -17,29 +17,14 @@ from workshop_utils.checkers.performance import (THROUGHPUT_CASES, check_decoded
 from workshop_utils.data.loaders import composite_on_white
 from workshop_utils.performance import decode_png_cache, freeze_all_but_last, synchronize
 
-from checker_catalogue import assert_case, hostile, ids, mistake, right
+from checker_catalogue import NAN, assert_case, hostile, ids, mistake, raises, returns, right, stub
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: one thread is fastest on busy cores
-
-NAN = float("nan")
-
-
-def returns(value):
-    """A hostile answer: ignores its arguments and returns ``value``."""
-    return lambda *args, **kwargs: value
-
-
-def raises(*args, **kwargs):
-    raise ValueError("something went wrong in my code")
 
 THROUGHPUT = "Exercise 07.1 (throughput and speed-up)"
 TIMING = "Exercise 07.2 (timing a GPU honestly)"
 CACHE = "Exercise 07.3 (decode-once cache)"
 FREEZE = "Exercise 07.4 (freeze all but the last layer)"
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError("Exercise: replace this line with your solution")
 
 
 def fails_with(feedback, words, label):

@@ -16,25 +16,9 @@ from workshop_utils.checkers.regularization import (check_early_stopping, check_
                                                     reference_worst_mistakes)
 from workshop_utils.regularization import early_stopping_epochs, inverted_dropout
 
-from checker_catalogue import assert_case, hostile, ids, mistake, right
+from checker_catalogue import NAN, assert_case, hostile, ids, mistake, raises, returns, right, stub
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: one thread is fastest on busy cores
-
-NAN = float("nan")
-
-
-def returns(value):
-    """A hostile answer: ignores its arguments and returns ``value``."""
-    return lambda *args, **kwargs: value
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError("Exercise: replace this line with your solution")
-
-
-def raises(*args, **kwargs):
-    raise ValueError("something went wrong in my code")
-
 
 # -- 05.1 RGBA -> RGB ------------------------------------------------------------------------------
 
