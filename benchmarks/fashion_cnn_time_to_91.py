@@ -43,8 +43,9 @@ torch.compile                                      556 s warm-up      no (``--co
 =================================================  =================  ======================================
 
 Recipe now: a median of 30.2 s of one thread's CPU time to 91% (seeds 0-2), estimated at about 16 s on 2 quiet
-cores (the old recipe: 17.1 s of CPU time an epoch, 53 s measured on 2 quiet cores for 6 epochs). The
-wall-clock median of 3 on a quiet machine is still to be measured.
+cores (the old recipe: 17.1 s of CPU time an epoch, 53 s measured on 2 quiet cores for 6 epochs). Measured
+once the load average fell to 2 (``--device cpu --threads 2 --repeats 3``): median 16.2 s (52.8, 15.6, 16.2 s;
+the first run hit a burst of other work after 2 epochs of 4.9 and 4.2 s).
 """
 
 from __future__ import annotations
