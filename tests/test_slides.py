@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -79,7 +80,11 @@ def test_a_run_deck_opens_offline_with_figures_and_equations(tmp_path):
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"the slides' browser test must run in CI: {why_not}")
         pytest.skip(why_not)
-    assert build_slides.main(["02", "--out", str(tmp_path)]) == 0
+    # In a process of its own: the notebook's kernel and its client are then independent of whatever event loops
+    # earlier tests of this worker (Playwright's, JupyterLab's) left behind.
+    built = subprocess.run([sys.executable, str(ROOT / "tools" / "build_slides.py"), "02", "--out", str(tmp_path)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stdout + built.stderr
     deck = next(tmp_path.glob("02_*.slides.html"))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
