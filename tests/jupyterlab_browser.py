@@ -56,6 +56,18 @@ def missing_browser_tools() -> str | None:
     return None
 
 
+def require_browser_tools(what: str) -> None:
+    """Skip the calling test when Chromium or Playwright is missing, with what to install; in CI
+    (``CI=true``) fail instead, so that a green CI always means the browser checks ran."""
+    import pytest
+
+    why_not = missing_browser_tools()
+    if why_not:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{what} must run in CI: {why_not}")
+        pytest.skip(why_not)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

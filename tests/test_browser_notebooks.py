@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from jupyterlab_browser import (WIDGET_MANAGER_PLUGIN, WIDGET_OUTPUT, LabServer, close_notebook_and_kernel, copy_notebooks,
-                                error_outputs, kernel_execute, launch_chromium, missing_browser_tools, move_slider,
+                                error_outputs, kernel_execute, launch_chromium, require_browser_tools, move_slider,
                                 notebook_outputs, open_notebook, output_image, rendered_widget_report, slider_readout,
                                 run_all_cells, widget_output_count, widget_output_states, widget_views)
 from unfinished_exercises import checker_problems
@@ -63,11 +63,7 @@ def transcript(cells: list[dict]) -> str:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    why_not = missing_browser_tools()
-    if why_not:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"the browser test must run in CI: {why_not}")
-        pytest.skip(why_not)
+    require_browser_tools("the browser test")
     scratch = tmp_path_factory.mktemp("browser")
     root = copy_notebooks(REPO_ROOT, scratch / "workshop")
     # A leaderboard of its own: nbval may run 08 in another worker at the same time. Only for the server's

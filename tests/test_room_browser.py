@@ -7,7 +7,6 @@ Screenshots go to ``build/room-screenshots/``. Skipped outside CI when Chromium 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import urllib.request
 from pathlib import Path
@@ -16,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from jupyterlab_browser import launch_chromium, missing_browser_tools
+from jupyterlab_browser import launch_chromium, require_browser_tools
 from workshop_utils.leaderboard import HeldOut
 from workshop_utils.room.server import RoomServer
 from workshop_utils.room.store import RoomStore
@@ -34,11 +33,7 @@ def post(url: str, payload: dict) -> None:
 
 @pytest.fixture
 def room(tmp_path):
-    why_not = missing_browser_tools()
-    if why_not:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"the room's browser test must run in CI: {why_not}")
-        pytest.skip(why_not)
+    require_browser_tools("the room's browser test")
     store = RoomStore(tmp_path / "room.sqlite3")
     held_out = HeldOut("browser room", LABELS, ["crosswalk", "speedlimit", "stop", "trafficlight"],
                        images=torch.rand(len(LABELS), 3, 8, 8))

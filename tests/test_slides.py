@@ -7,7 +7,6 @@ request refused, steps through all its slides, and keeps screenshots in ``build/
 from __future__ import annotations
 
 import importlib.util
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -73,13 +72,9 @@ def test_an_unknown_lesson_number_is_an_error(capsys):
 
 def test_a_run_deck_opens_offline_with_figures_and_equations(tmp_path):
     sys.path.insert(0, str(ROOT / "tests"))
-    from jupyterlab_browser import launch_chromium, missing_browser_tools
+    from jupyterlab_browser import launch_chromium, require_browser_tools
 
-    why_not = missing_browser_tools()
-    if why_not:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"the slides' browser test must run in CI: {why_not}")
-        pytest.skip(why_not)
+    require_browser_tools("the slides' browser test")
     # In a process of its own: the notebook's kernel and its client are then independent of whatever event loops
     # earlier tests of this worker (Playwright's, JupyterLab's) left behind.
     built = subprocess.run([sys.executable, str(ROOT / "tools" / "build_slides.py"), "02", "--out", str(tmp_path)],

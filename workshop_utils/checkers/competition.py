@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from ..leaderboard import predict_classes
-from .core import Feedback, checker, failed, passed, run_attempt
+from .core import AttemptError, Feedback, checker, failed, passed, run_attempt
 from .probes import fresh_seed, probe_generator, probe_label, probe_random
 from .tensor_checks import describe
 
@@ -278,9 +278,15 @@ class _RecordingModel(nn.Module):
         return self.layers(images)
 
 
+TRAINING_MODE_MESSAGE = ("the model ran in training mode: batch norm then uses each batch's statistics and dropout "
+                         "switches off random units, so the answers depend on the batch and on chance.")
+
+
 def _prediction_case(seed: int, batch_size: int) -> tuple[_RecordingModel, Tensor]:
-    """A new number of images on every call (never a multiple of the batch size: the last batch is smaller)."""
-    count = probe_random(seed).choice([n for n in range(37, 64) if n % batch_size])
+    """A new number of images on every call. The last batch is smaller (never a multiple of the batch size), not of
+    one image (an error in training mode, not a wrong answer), and not of NUM_CLASSES images (then "only the last
+    batch" and "one value per class" could not be told apart)."""
+    count = probe_random(seed).choice([n for n in range(37, 64) if n % batch_size not in {0, 1, NUM_CLASSES}])
     images = torch.randn(count, 3, 4, 4, generator=probe_generator(seed))
     return _RecordingModel(images), images
 
@@ -319,7 +325,12 @@ def check_predict_classes(predict_classes_fn: Callable[[nn.Module, Tensor, int],
                                 for start in range(0, len(images), batch_size)])
     tried = (f"predict_classes(model, images, batch_size={batch_size}) for {len(images)} images of 3 x 4 x 4 "
              f"({probe_label(seed)}) and a small model with batch norm and dropout")
-    result = run_attempt(EXERCISE_PREDICT, predict_classes_fn, model, images.clone(), batch_size, tried=tried)
+    try:
+        result = run_attempt(EXERCISE_PREDICT, predict_classes_fn, model, images.clone(), batch_size, tried=tried)
+    except AttemptError as error:
+        if any(model.modes) and "when training" in error.feedback.message:  # batch norm on a batch of one, training
+            return failed(EXERCISE_PREDICT, TRAINING_MODE_MESSAGE, tried=tried, hint="call model.eval() before predicting.")
+        raise
     if isinstance(result, (list, tuple)) and result and all(torch.is_tensor(item) and item.dim() >= 1
                                                             for item in result):
         return failed(EXERCISE_PREDICT, f"a {type(result).__name__} of {len(result)} tensors (one per batch).",
@@ -362,9 +373,7 @@ def check_predict_classes(predict_classes_fn: Callable[[nn.Module, Tensor, int],
         return failed(EXERCISE_PREDICT, f"class indices are whole numbers; got dtype {got.dtype}.", tried=tried,
                       hint="argmax already gives int64: leave out .float().")
     if any(model.modes):
-        return failed(EXERCISE_PREDICT, "the model ran in training mode: batch norm then uses each batch's statistics "
-                                        "and dropout switches off random units, so the answers depend on the batch and "
-                                        "on chance.", tried=tried, hint="call model.eval() before predicting.")
+        return failed(EXERCISE_PREDICT, TRAINING_MODE_MESSAGE, tried=tried, hint="call model.eval() before predicting.")
     if any(model.grad_enabled):
         return failed(EXERCISE_PREDICT, "the model ran with gradients on: predicting needs none, and keeping them "
                                         "costs memory and time.", tried=tried,

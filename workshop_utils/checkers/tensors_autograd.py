@@ -618,12 +618,17 @@ def _sgd_problem() -> tuple[list[torch.Tensor], Callable[[], torch.Tensor]]:
     return [w, b], loss
 
 
+# The learning rates the 01.8 checker draws from: never a round value (0.05, 0.1, 0.2) that an attendee might have
+# written into the function, so a hard-coded rate always shows.
+SGD_STEP_RATES = (0.03, 0.04, 0.06, 0.07, 0.08, 0.09, 0.11, 0.12, 0.13, 0.14, 0.16, 0.17, 0.18, 0.19)
+
+
 @checker(EX_SGD_STEP)
 def check_sgd_step(sgd_step: Callable[[list[torch.Tensor], float], Any]) -> Feedback:
     """``sgd_step(params, lr)`` must, for each parameter p, do ``p -= lr * p.grad`` in place inside
     ``torch.no_grad()`` and then reset ``p.grad``; the parameters must still require grad afterwards."""
     params, loss = _sgd_problem()
-    lr = round(0.05 + 0.01 * (probe_seed() % 16), 2)  # drawn per call: an lr written into the function shows
+    lr = SGD_STEP_RATES[probe_seed() % len(SGD_STEP_RATES)]  # drawn per call: an lr written into the function shows
     for round_number in (1, 2):
         loss().backward()
         before = [p.detach().clone() for p in params]
