@@ -453,7 +453,7 @@ class SuiteConfig:
     multiple of the batch size, so every batch has the same shape) at ``compute_image_size`` pixels;
     ``pipeline_images`` PNG files per pass of the input-pipeline rows, at ``pipeline_image_size``;
     ``repeat`` timed passes (their median counts) after ``warmup`` untimed ones; ``copy_megabytes`` per
-    timed host -> GPU copy; ``compile`` whether to run ``torch.compile`` (about 40 s on a CPU);
+    timed host -> GPU copy; ``compile`` whether to run ``torch.compile`` (15 s or more on a CPU the first time);
     ``threads`` the CPU threads torch may use while measuring (None: leave torch's setting).
     """
 
@@ -831,8 +831,9 @@ def measure_compile(data: SpeedData, config: SuiteConfig, device: torch.device) 
     time minus an ordinary step's is the compile time. A compiler error becomes the row's reason.
     """
     if not config.compile:
-        return _row("compile", reason="skipped in smoke mode: compiling takes about 40 s on a CPU; a full run measures "
-                                      "it (WORKSHOP_SMOKE=0, or benchmarks/training_speed.py without --smoke)")
+        return _row("compile", reason="skipped in smoke mode: compiling first takes 15 s or more on a CPU; a full "
+                                      "run measures it (WORKSHOP_SMOKE=0, or benchmarks/training_speed.py without "
+                                      "--smoke)")
     if not hasattr(torch, "compile"):
         return _row("compile", reason=f"torch {torch.__version__} has no torch.compile (needs 2.0 or newer)")
     model = speed_model(config.compute_image_size, config.seed).to(device)
