@@ -638,3 +638,14 @@ def test_the_build_writes_slideshow_metadata_that_rise_reads():
     notebook.update(metadata={}, nbformat=4, nbformat_minor=5)
     cells = normalize_notebook(notebook, UPSTREAM, "solutions/01_demo.ipynb")["cells"]
     assert [cell["metadata"]["slideshow"]["slide_type"] for cell in cells] == ["slide", "skip", "slide", "fragment"]
+
+
+def test_every_lesson_lets_tall_slides_scroll_in_rise_keeping_other_rise_settings():
+    notebook = lesson(markdown("## 1. Tensors"), code("x = 1"))
+    notebook.update(metadata={}, nbformat=4, nbformat_minor=5)
+    assert normalize_notebook(notebook, UPSTREAM, "solutions/01_demo.ipynb")["metadata"]["rise"] == {"scroll": True}
+    notebook["metadata"] = {"rise": {"scroll": False, "theme": "serif"}}
+    normalized = normalize_notebook(notebook, UPSTREAM, "solutions/01_demo.ipynb")
+    assert normalized["metadata"]["rise"] == {"scroll": True, "theme": "serif"}
+    student = student_notebook(normalized, UPSTREAM, "solutions/01_demo.ipynb", "notebooks/01_demo.ipynb")
+    assert student["metadata"]["rise"] == {"scroll": True, "theme": "serif"}
