@@ -9,14 +9,17 @@ outside the local JupyterLab refused (a room without internet), then checks:
   (an exercise with its code and the checker's answer) scroll, thanks to the ``rise`` notebook metadata the
   build writes, where RISE's default would cut them off below the screen; no cell fails.
 
-Known and documented in docs/INSTRUCTORS.md, not asserted: ipywidgets do not draw inside RISE's slideshow
-(jupyterlab-contrib/rise#119: the widget manager does not load there); a widget shows as its text form.
+- no widget shows as ipywidgets' raw text (``VBox(children=(HBox(...``): ipywidgets do not draw inside RISE's
+  slideshow (jupyterlab-contrib/rise#119: the widget manager does not load there; docs/INSTRUCTORS.md says what
+  to do), so our widgets' text form says to open the notebook (``slider_plot.WIDGET_AS_TEXT``). A widget
+  drawn, once RISE draws them, passes too.
 Screenshots and the outputs' text go to ``build/rise-screenshots/``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -26,10 +29,14 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jupyterlab_browser import LabServer, copy_notebooks, launch_chromium, require_browser_tools  # noqa: E402
 
+from workshop_utils.widgets.slider_plot import WIDGET_AS_TEXT  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = "solutions/02_logistic_regression.ipynb"
 SCREENSHOTS = ROOT / "build" / "rise-screenshots"
 CELL_TIMEOUT_S = 180
+# ipywidgets' own text form of a widget, what a front end that cannot draw it shows: "VBox(children=(...".
+RAW_WIDGET_TEXT = re.compile(r"\b(VBox|HBox|Box|Output)\(children=")
 
 # Whether code cell ``index`` (in page order) is on the slide shown, with its fragment revealed.
 _ON_SCREEN = """index => {
@@ -127,6 +134,7 @@ def test_a_lesson_presents_and_runs_from_rise_slides_offline(tmp_path):
             prompts[index] = wait_for_prompt_number(cell, CELL_TIMEOUT_S)
         page.screenshot(path=str(SCREENSHOTS / "02-last-cell.png"))
         outputs = [cells.nth(index).locator(".jp-OutputArea").inner_text() for index in prompts]
+        widgets_drawn = page.locator(".reveal .jp-OutputArea-output .jupyter-widgets").count()
         browser.close()
 
     (SCREENSHOTS / "02-outputs.txt").write_text(
@@ -139,5 +147,9 @@ def test_a_lesson_presents_and_runs_from_rise_slides_offline(tmp_path):
     failures = [f"code cell {index + 1}: {text[:300]}" for index, text in zip(prompts, outputs)
                 if "Traceback (most recent call last)" in text]  # IPython's header of every error
     assert not failures, "\n".join(failures)
+    raw_widgets = [f"code cell {index + 1}: {text[:120]}" for index, text in zip(prompts, outputs)
+                   if RAW_WIDGET_TEXT.search(text)]
+    assert not raw_widgets, "widgets shown as ipywidgets' raw text:\n" + "\n".join(raw_widgets)
+    assert any(WIDGET_AS_TEXT in text for text in outputs) or widgets_drawn, "02's explorer shows nothing"
     scripts = [url for kind, url in remote if kind not in ("image", "font", "stylesheet")]
     assert not scripts, f"the slideshow asked the internet for {scripts[:3]}"

@@ -30,8 +30,11 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "tools"))
 
+from time_notebooks import notebook_client  # noqa: E402
 from workshop_utils.authoring import read_notebook, solution_paths, write_text_atomically  # noqa: E402
+from workshop_utils.widgets.slider_plot import WIDGET_AS_TEXT as WIDGET_NOTE  # noqa: E402
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "slides_template"
 TEMPLATE_NAME = "workshop-reveal"
@@ -40,7 +43,6 @@ ASSETS = "assets"
 REVEAL_PREFIX = f"{ASSETS}/reveal"
 MATHJAX_URL = f"{ASSETS}/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-WIDGET_NOTE = "▶ An interactive widget is here: open the notebook to use it."
 # What an offline deck may not load: a script, style sheet or image from another host.
 REMOTE_RESOURCE = re.compile(r"""<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*["'](?:https?:)?//""", re.I)
 
@@ -127,13 +129,11 @@ def as_node(notebook: dict):
 
 
 def execute(notebook: dict, working_dir: Path, timeout: int) -> dict:
-    """The notebook after a run in a fresh kernel (in ``working_dir``, as "Run all" from there would)."""
-    from nbclient import NotebookClient
-
+    """The notebook after a run in a fresh kernel of this interpreter (in ``working_dir``, as "Run all" from
+    there would). The client waits for replies in short slices: nbclient's single long wait sometimes misses a
+    reply while widget messages are in flight and sleeps the whole timeout (see tools/time_notebooks.py)."""
     node = as_node(notebook)
-    client = NotebookClient(node, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(working_dir)}})
-    client.execute()
+    notebook_client(node, working_dir, cell_timeout=timeout).execute()
     return node
 
 

@@ -7,7 +7,25 @@ ipywidgets 7.7 (Colab) and 8.x (JupyterLab 4). Each widget keeps the result of i
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Sequence
+
+#: What a front end that cannot draw widgets shows for one of ours (RISE's slideshow, GitHub's notebook viewer,
+#: a JupyterLab without the widget extension), instead of ipywidgets' ``VBox(children=(HBox(children=...``.
+#: The offline slide decks (tools/build_slides.py) put the same words where a widget was.
+WIDGET_AS_TEXT = "▶ An interactive widget is here: open the notebook to use it."
+
+
+@functools.cache
+def _panel_class():
+    """A VBox whose text form is :data:`WIDGET_AS_TEXT` (ipywidgets 7.7 and 8 both show ``repr(widget)``)."""
+    import ipywidgets as widgets  # lazy: importing workshop_utils must not need a front-end
+
+    class WidgetPanel(widgets.VBox):
+        def __repr__(self) -> str:
+            return WIDGET_AS_TEXT
+
+    return WidgetPanel
 
 
 class ControlledFigure:
@@ -32,7 +50,7 @@ class ControlledFigure:
         self.redraw_count = 0
         for control in controls.values():
             control.observe(self._on_change, names="value")
-        self.widget = widgets.VBox([widgets.HBox(list(row)) for row in rows] + list(extra) + [self.output])
+        self.widget = _panel_class()([widgets.HBox(list(row)) for row in rows] + list(extra) + [self.output])
 
     @property
     def values(self) -> dict[str, Any]:
