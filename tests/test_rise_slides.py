@@ -11,7 +11,7 @@ outside the local JupyterLab refused (a room without internet), then checks:
 
 - no widget shows as ipywidgets' raw text (``VBox(children=(HBox(...``): ipywidgets do not draw inside RISE's
   slideshow (jupyterlab-contrib/rise#119: the widget manager does not load there; docs/INSTRUCTORS.md says what
-  to do), so our widgets' text form says to open the notebook (``slider_plot.WIDGET_AS_TEXT``). A widget
+  to do), so our widgets' text form says to open the notebook (``slider_plot.UNDRAWN_WIDGET_TEXT``). A widget
   drawn, once RISE draws them, passes too.
 Screenshots and the outputs' text go to ``build/rise-screenshots/``.
 """
@@ -29,7 +29,7 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jupyterlab_browser import LabServer, copy_notebooks, launch_chromium, require_browser_tools  # noqa: E402
 
-from workshop_utils.widgets.slider_plot import WIDGET_AS_TEXT  # noqa: E402
+from workshop_utils.widgets.slider_plot import UNDRAWN_WIDGET_TEXT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = "solutions/02_logistic_regression.ipynb"
@@ -150,6 +150,6 @@ def test_a_lesson_presents_and_runs_from_rise_slides_offline(tmp_path):
     raw_widgets = [f"code cell {index + 1}: {text[:120]}" for index, text in zip(prompts, outputs)
                    if RAW_WIDGET_TEXT.search(text)]
     assert not raw_widgets, "widgets shown as ipywidgets' raw text:\n" + "\n".join(raw_widgets)
-    assert any(WIDGET_AS_TEXT in text for text in outputs) or widgets_drawn, "02's explorer shows nothing"
+    assert any(UNDRAWN_WIDGET_TEXT in text for text in outputs) or widgets_drawn, "02's explorer shows nothing"
     scripts = [url for kind, url in remote if kind not in ("image", "font", "stylesheet")]
     assert not scripts, f"the slideshow asked the internet for {scripts[:3]}"

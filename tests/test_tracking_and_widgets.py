@@ -69,7 +69,7 @@ def test_slider_redraws_when_moved():
     assert view.last_result[1].max() == pytest.approx(2.0, abs=1e-2)
 
 
-def text_a_front_end_without_widgets_shows(widget) -> str:
+def text_a_front_end_without_widgets_shows(widget, monkeypatch) -> str:
     """The text/plain ipywidgets sends with ``widget``'s view: what RISE's slideshow or GitHub's viewer shows.
     ipywidgets 8 builds it in ``_repr_mimebundle_``; 7.7 (Colab) in ``_ipython_display_``."""
     if hasattr(widget, "_repr_mimebundle_"):
@@ -77,25 +77,21 @@ def text_a_front_end_without_widgets_shows(widget) -> str:
     from ipywidgets.widgets import widget as widget_module
 
     sent = []
-    original = widget_module.display
-    widget_module.display = lambda data, raw=False: sent.append(data)
-    try:
-        widget._ipython_display_()
-    finally:
-        widget_module.display = original
+    monkeypatch.setattr(widget_module, "display", lambda data, raw=False: sent.append(data))
+    widget._ipython_display_()
     return sent[0]["text/plain"]
 
 
-def test_where_widgets_cannot_be_drawn_the_text_says_to_open_the_notebook():
-    from workshop_utils.widgets.slider_plot import WIDGET_AS_TEXT
+def test_where_widgets_cannot_be_drawn_the_text_says_to_open_the_notebook(monkeypatch):
+    from workshop_utils.widgets.slider_plot import UNDRAWN_WIDGET_TEXT
 
     view = SliderPlot(plot_sine_wave, {"frequency": widgets.FloatSlider(value=1.0, min=0.5, max=5)})
     panel = view.show()
-    assert text_a_front_end_without_widgets_shows(panel) == WIDGET_AS_TEXT
-    assert "VBox" not in WIDGET_AS_TEXT and len(WIDGET_AS_TEXT) <= 110  # ipywidgets cuts longer texts
+    assert text_a_front_end_without_widgets_shows(panel, monkeypatch) == UNDRAWN_WIDGET_TEXT
+    assert "VBox" not in UNDRAWN_WIDGET_TEXT and len(UNDRAWN_WIDGET_TEXT) <= 110  # ipywidgets cuts longer texts
     assert isinstance(panel, widgets.VBox) and len(panel.children) == 2  # still an ordinary VBox to draw
     plain = widgets.VBox([widgets.FloatSlider()])
-    assert text_a_front_end_without_widgets_shows(plain).startswith("VBox(")  # the probe reads what is sent
+    assert text_a_front_end_without_widgets_shows(plain, monkeypatch).startswith("VBox(")  # the probe is real
 
 
 def test_malformed_key_is_explained_not_raised(monkeypatch, tmp_path, capsys):

@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO_ROOT / "tools"))
 
 from time_notebooks import notebook_client  # noqa: E402
 from workshop_utils.authoring import read_notebook, solution_paths, write_text_atomically  # noqa: E402
-from workshop_utils.widgets.slider_plot import WIDGET_AS_TEXT as WIDGET_NOTE  # noqa: E402
+from workshop_utils.widgets.slider_plot import UNDRAWN_WIDGET_TEXT as WIDGET_NOTE  # noqa: E402
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "slides_template"
 TEMPLATE_NAME = "workshop-reveal"

@@ -13,17 +13,17 @@ from typing import Any, Callable, Sequence
 #: What a front end that cannot draw widgets shows for one of ours (RISE's slideshow, GitHub's notebook viewer,
 #: a JupyterLab without the widget extension), instead of ipywidgets' ``VBox(children=(HBox(children=...``.
 #: The offline slide decks (tools/build_slides.py) put the same words where a widget was.
-WIDGET_AS_TEXT = "▶ An interactive widget is here: open the notebook to use it."
+UNDRAWN_WIDGET_TEXT = "▶ An interactive widget is here: open the notebook to use it."
 
 
 @functools.cache
 def _panel_class():
-    """A VBox whose text form is :data:`WIDGET_AS_TEXT` (ipywidgets 7.7 and 8 both show ``repr(widget)``)."""
+    """A VBox whose text form is :data:`UNDRAWN_WIDGET_TEXT` (ipywidgets 7.7 and 8 both show ``repr(widget)``)."""
     import ipywidgets as widgets  # lazy: importing workshop_utils must not need a front-end
 
     class WidgetPanel(widgets.VBox):
         def __repr__(self) -> str:
-            return WIDGET_AS_TEXT
+            return UNDRAWN_WIDGET_TEXT
 
     return WidgetPanel
 
